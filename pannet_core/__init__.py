@@ -1,0 +1,9 @@
+"""PanNET Board core: pure-Python statistics behind the dashboard and the CLI.
+
+No Streamlit import anywhere in this package.
+"""
+from .errors import PanNetError, SettingsError
+from .settings import Settings, load_preset, preset_names
+
+__version__ = "0.1.0"
+__all__ = ["PanNetError", "SettingsError", "Settings", "load_preset", "preset_names", "__version__"]

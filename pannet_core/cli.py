@@ -1,0 +1,151 @@
+"""Headless command line: ``python -m pannet_core run|demo|validate`` (see shared/CONTRACT.md).
+
+Every user-caused problem ends with exit code 1 (data) or 2 (settings, usage)
+and a one-paragraph message on stderr; an output folder is written whole or
+not at all.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+from .errors import PanNetError, SettingsError
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # usage errors: one paragraph, exit 2
+        self.print_usage(sys.stderr)
+        sys.stderr.write(f"pannet_core: {message}. Run 'python -m pannet_core --help' for the commands.\n")
+        sys.exit(2)
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="python -m pannet_core", description="PanNET Board analyses without a browser.")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    r = sub.add_parser("run", help="run an analysis and write results.json, matched_cohort.csv and figures")
+    r.add_argument("--data", required=True, help="patient table (.csv or .xlsx)")
+    r.add_argument("--settings", required=True, help="settings JSON (saved from the dashboard or a preset)")
+    r.add_argument("--out", required=True, help="output folder")
+    r.add_argument("--no-figures", action="store_true", help="skip the PNG figures")
+    d = sub.add_parser("demo", help="write the synthetic demonstration cohort")
+    d.add_argument("--out", required=True, help="CSV file to write")
+    d.add_argument("--seed", type=int, default=0)
+    d.add_argument("--n-scale", type=int, default=1, help="K times the demo size (benchmarks)")
+    v = sub.add_parser("validate", help="check a file against the data dictionary")
+    v.add_argument("--data", required=True)
+    v.add_argument("--settings", default=None)
+    return p
+
+
+def load_data(path: str | Path, settings=None):
+    """Read a patient table for ``settings`` (Pan-NET files are typed by the dictionary)."""
+    from .reading import read_table
+
+    column_map = dict(settings.column_map) if settings is not None else None
+    res = read_table(Path(path), column_map=column_map)
+    return res.frame
+
+
+def _cmd_run(args) -> int:
+    from .pipeline import run_analysis
+    from .results import matched_cohort_frame, results_json
+    from .settings import Settings
+
+    settings = Settings.load(args.settings)
+    table = load_data(args.data, settings)
+    export = None
+    if not args.no_figures:
+        from . import export
+
+        export.require_browser()  # fail before any work if PNGs cannot be made
+    result = run_analysis(settings, table)
+    doc = results_json(result)
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".pannet-", dir=out.parent))
+    try:
+        matched_cohort_frame(result).to_csv(tmp / "matched_cohort.csv", index=False)
+        if export is not None:
+            export.write_figures(result, tmp / "figures")
+        (tmp / "results.json").write_text(json.dumps(doc, indent=2, ensure_ascii=False, allow_nan=False),
+                                          encoding="utf-8")
+        _publish(tmp, out)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    print(f"Wrote {out / 'results.json'}: {doc['n']} patients, {doc['n_pairs']} matched pairs.")
+    return 0
+
+
+def _publish(tmp: Path, out: Path) -> None:
+    """Move a finished output folder into place; results.json goes last."""
+    if not out.exists():
+        os.replace(tmp, out)
+        return
+    if not out.is_dir():
+        raise PanNetError(f"The output path {out} exists and is not a folder.", "Choose another --out.")
+    for item in sorted(tmp.iterdir(), key=lambda p: p.name == "results.json"):
+        target = out / item.name
+        if target.is_dir():
+            shutil.rmtree(target)
+        os.replace(item, target)
+
+
+def _cmd_demo(args) -> int:
+    from .demo import make_demo_cohort
+
+    if args.n_scale < 1:
+        raise SettingsError(f"--n-scale is {args.n_scale}; it must be 1 or more.", "Use e.g. --n-scale 100.")
+    frame = make_demo_cohort(seed=args.seed, n_scale=args.n_scale)
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.name}.tmp")
+    frame.to_csv(tmp, index=False)
+    os.replace(tmp, out)
+    print(f"Wrote {len(frame)} synthetic patients to {out}.")
+    return 0
+
+
+def _cmd_validate(args) -> int:
+    from .settings import Settings
+    from .validation import is_usable, validate
+
+    settings = Settings.load(args.settings) if args.settings else None
+    table = load_data(args.data, settings)
+    problems = validate(table, settings)
+    for p in problems:
+        where = f"row {p.row}" if p.row is not None else "file"
+        col = f", column '{p.column}'" if p.column else ""
+        val = f", value {p.value!r}" if p.value is not None else ""
+        print(f"{p.severity.upper()}: {where}{col}{val}: {p.problem} Fix: {p.fix}")
+    usable = is_usable(problems)
+    n_err = sum(p.severity == "error" for p in problems)
+    print(f"{len(table)} rows, {n_err} error(s), {len(problems) - n_err} warning(s): "
+          f"{'usable' if usable else 'NOT usable until the errors are fixed'}.")
+    return 0 if usable else 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return {"run": _cmd_run, "demo": _cmd_demo, "validate": _cmd_validate}[args.command](args)
+    except PanNetError as exc:
+        sys.stderr.write(f"pannet_core: {exc.message}\n")
+        return exc.exit_code
+    except MemoryError:
+        sys.stderr.write("pannet_core: the data set is too large for this machine's memory. "
+                         "Fix: analyse a subset or use a machine with more memory.\n")
+        return 1
+    except KeyboardInterrupt:
+        sys.stderr.write("pannet_core: interrupted; nothing was written.\n")
+        return 1
+    except Exception as exc:  # a bug: still no traceback for the user, unless asked for
+        if os.environ.get("PANNET_DEBUG"):
+            raise
+        sys.stderr.write(f"pannet_core: internal error ({type(exc).__name__}: {exc}). Nothing was written. "
+                         "Fix: please report this with the settings file; set PANNET_DEBUG=1 to see the details.\n")
+        return 1

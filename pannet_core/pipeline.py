@@ -1,0 +1,239 @@
+"""One function runs an analysis: ``run_analysis(settings, table) -> AnalysisResult``.
+
+The work is split into three cached stages so that the dashboard refits only
+what a change needs:
+
+1. :func:`prepare` — eligibility, time zero, endpoint and covariates (or the
+   generic ``columns`` block) -> :class:`Prepared`;
+2. :func:`fit_scores` — the propensity model on the prepared cohort;
+3. :func:`analyse` — matching, balance, Kaplan-Meier, log-rank and Cox.
+
+A caliper move re-runs stage 3 only.  The CLI and the pages both call these
+functions; :func:`results_json` gives the ``results.json`` of CONTRACT.md.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from . import balance as _balance
+from . import cox as _cox
+from . import logrank as _logrank
+from . import matching as _matching
+from . import propensity as _propensity
+from . import survival as _survival
+from .design import design_matrix
+from .errors import PanNetError
+from .generic import prepare_generic
+from .settings import Settings
+
+
+# --------------------------------------------------------------------------- stage 1
+@dataclass(frozen=True)
+class Prepared:
+    """The analysed cohort before any propensity step.
+
+    ``frame`` has one row per analysed patient in file order with
+    ``patient_id, treated, time (years), event`` and the covariates.
+    """
+
+    frame: pd.DataFrame
+    flow: pd.DataFrame | None = None
+    excluded: pd.DataFrame | None = None
+    warnings: tuple[str, ...] = ()
+
+
+def prepare(settings: Settings, table: pd.DataFrame) -> Prepared:
+    """Stage 1: the analysis cohort from the uploaded table (never modified)."""
+    if settings.is_pannet:
+        from .cohort import prepare_cohort
+
+        cohort = prepare_cohort(table, settings)
+        frame, flow, excluded, warns = cohort.analysis, cohort.flow, cohort.excluded, tuple(cohort.warnings)
+    else:
+        frame, flow, excluded, warns = prepare_generic(table, settings.columns), None, None, ()
+    n_t = int(frame["treated"].sum())
+    n_c = int(len(frame) - n_t)
+    if n_t == 0 or n_c == 0:
+        empty = "treated" if n_t == 0 else "control"
+        raise PanNetError(f"The {empty} group is empty after the eligibility rules ({n_t} treated, {n_c} controls).",
+                          "Relax an eligibility rule or check how treatment is coded.")
+    missing = [c for c in settings.propensity.covariates + settings.matching.exact if c not in frame.columns]
+    if missing:
+        raise PanNetError(f"The covariate(s) {missing} are not in the data.",
+                          f"Choose covariates among the columns: {[c for c in frame.columns if c not in ('treated', 'time', 'event')][:30]}.")
+    return Prepared(frame=frame, flow=flow, excluded=excluded, warnings=warns)
+
+
+# --------------------------------------------------------------------------- stage 2
+def fit_scores(settings: Settings, prepared: Prepared) -> "_propensity.PropensityFit":
+    """Stage 2: the propensity model (depends only on the covariate choice)."""
+    p = settings.propensity
+    return _propensity.fit_propensity(prepared.frame, prepared.frame["treated"].to_numpy(),
+                                      list(p.covariates), list(p.categorical))
+
+
+# --------------------------------------------------------------------------- stage 3
+@dataclass(frozen=True)
+class Comparison:
+    """Treated vs control on one cohort (unmatched or matched)."""
+
+    label: str
+    km_treated: "_survival.KMResult"
+    km_control: "_survival.KMResult"
+    logrank: "_logrank.TestResult"
+    cox: "_cox.CoxResult"
+    summary: pd.DataFrame  # one row per group: n, events, median (+CI), survival at horizons (+CI)
+
+
+@dataclass(frozen=True)
+class AnalysisResult:
+    """Everything one analysis produces.  Immutable; DataFrames are tidy."""
+
+    settings: Settings
+    data: pd.DataFrame            # every analysed row + score, logit, pair, weight, matched, reason
+    propensity: "_propensity.PropensityFit"
+    matching: "_matching.MatchResult"
+    balance: pd.DataFrame
+    unmatched: Comparison
+    matched: Comparison
+    logrank_pair_stratified: "_logrank.TestResult"
+    flow: pd.DataFrame | None = None
+    excluded: pd.DataFrame | None = None
+    table1: pd.DataFrame | None = None
+    table1_matched: pd.DataFrame | None = None
+    cox_models: pd.DataFrame | None = None
+    sensitivity: Comparison | None = None
+    ninety_day: pd.DataFrame | None = None
+    warnings: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def n(self) -> int:
+        return len(self.data)
+
+    @property
+    def n_treated(self) -> int:
+        return int(self.data["treated"].sum())
+
+    @property
+    def n_control(self) -> int:
+        return self.n - self.n_treated
+
+    @property
+    def n_pairs(self) -> int:
+        return int(self.data.loc[self.data["treated"] & self.data["matched"]].shape[0])
+
+    @property
+    def matched_data(self) -> pd.DataFrame:
+        return self.data.loc[self.data["matched"]]
+
+
+def _summary(km_t, km_c, horizons) -> pd.DataFrame:
+    rows = []
+    for group, km in (("treated", km_t), ("control", km_c)):
+        est, lo, hi = km.median()
+        row = {"group": group, "n": km.n, "events": km.events, "median": est, "median_lo": lo, "median_hi": hi}
+        if horizons:
+            at = km.survival_at(list(horizons))
+            for h, s, l, u in zip(horizons, at["surv"], at["lower"], at["upper"]):
+                key = f"{h:g}"
+                row[f"surv_{key}"], row[f"surv_{key}_lo"], row[f"surv_{key}_hi"] = s, l, u
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def compare(frame: pd.DataFrame, settings: Settings, label: str, cluster: np.ndarray | None = None) -> Comparison:
+    """KM per group, log-rank and Cox HR (treated vs control) on ``frame``."""
+    s = settings.survival
+    time = frame["time"].to_numpy(dtype=float)
+    event = frame["event"].to_numpy(dtype=np.int64)
+    treated = frame["treated"].to_numpy(dtype=bool)
+    if treated.all() or not treated.any():
+        raise PanNetError(f"The {label} cohort has patients in one group only.",
+                          "Widen the caliper or relax the eligibility rules so both groups keep patients.")
+    if event.sum() == 0:
+        raise PanNetError(f"Every patient in the {label} cohort is censored: there is no event to compare.",
+                          "Check the event column (which value means death) and the follow-up dates.")
+    km_t = _survival.kaplan_meier(time[treated], event[treated], conf_type=s.ci, conf_level=s.conf_level)
+    km_c = _survival.kaplan_meier(time[~treated], event[~treated], conf_type=s.ci, conf_level=s.conf_level)
+    test = _logrank.logrank_test(time, event, treated.astype(int))
+    cox = _cox.coxph(time, event, pd.DataFrame({"treated": treated.astype(float)}), cluster=cluster)
+    return Comparison(label=label, km_treated=km_t, km_control=km_c, logrank=test, cox=cox,
+                      summary=_summary(km_t, km_c, s.horizons))
+
+
+def analyse(settings: Settings, prepared: Prepared, fit: "_propensity.PropensityFit") -> AnalysisResult:
+    """Stage 3: matching and every outcome statistic."""
+    frame = prepared.frame
+    m = settings.matching
+    exact = frame[list(m.exact)] if m.exact else None
+    mres = _matching.match(frame["patient_id"].to_numpy(), frame["treated"].to_numpy(dtype=bool), fit.score,
+                           caliper=m.caliper, caliper_scale=m.caliper_scale, ratio=m.ratio, replace=m.replace,
+                           order=m.order, seed=m.seed, exact=exact)
+    if mres.n_pairs == 0:
+        raise PanNetError("No treated patient has a control inside the caliper, so there is no matched cohort.",
+                          "Widen the caliper (or change its scale), or use fewer covariates.")
+    md = mres.data
+    data = frame.copy()
+    data["score"] = fit.score
+    data["logit"] = fit.logit
+    data["pair"] = md["pair"].to_numpy()
+    data["weight"] = md["weight"].to_numpy()
+    data["matched"] = md["matched"].to_numpy(dtype=bool)
+    data["reason"] = md["reason"].to_numpy()
+    p = settings.propensity
+    bal = _balance.smd_table(frame, frame["treated"].to_numpy(dtype=bool), list(p.covariates), list(p.categorical),
+                             weights=data["weight"].to_numpy())
+    unmatched = compare(frame, settings, "unmatched")
+    matched_rows = _expand_matched(data, mres)
+    matched = compare(matched_rows, settings, "matched", cluster=matched_rows["pair"].to_numpy())
+    strat = _logrank.logrank_test(matched_rows["time"].to_numpy(float), matched_rows["event"].to_numpy(np.int64),
+                                  matched_rows["treated"].to_numpy(int), strata=matched_rows["pair"].to_numpy())
+    extra = _pannet_extras(settings, prepared, data, matched_rows) if settings.is_pannet else {}
+    return AnalysisResult(settings=settings, data=data, propensity=fit, matching=mres, balance=bal,
+                          unmatched=unmatched, matched=matched, logrank_pair_stratified=strat,
+                          flow=prepared.flow, excluded=prepared.excluded, warnings=prepared.warnings, **extra)
+
+
+def _expand_matched(data: pd.DataFrame, mres) -> pd.DataFrame:
+    """One row per member of each matched set (controls reused with replacement appear once per pair)."""
+    pairs = mres.pairs
+    idx = pd.Series(np.arange(len(data)), index=data["patient_id"].to_numpy())
+    t_rows = idx.loc[pairs["treated_id"].to_numpy()].to_numpy()
+    c_rows = idx.loc[pairs["control_id"].to_numpy()].to_numpy()
+    # each treated patient once per matched set; the set is identified by its first pair id
+    first_pair = pairs.groupby("treated_id", sort=False)["pair"].transform("min").to_numpy()
+    t_once = ~pd.Series(pairs["treated_id"].to_numpy()).duplicated().to_numpy()
+    rows = np.concatenate([t_rows[t_once], c_rows])
+    sets = np.concatenate([first_pair[t_once], first_pair])
+    out = data.iloc[rows].copy()
+    out["pair"] = sets
+    return out.reset_index(drop=True)
+
+
+def _pannet_extras(settings: Settings, prepared: Prepared, data: pd.DataFrame, matched_rows: pd.DataFrame) -> dict:
+    from . import cohort as _cohort
+    from . import table1 as _table1
+
+    p = settings.propensity
+    variables = list(p.covariates)
+    t1 = _table1.table1(data, data["treated"].to_numpy(bool), variables, list(p.categorical),
+                        threshold=settings.balance.threshold)
+    t1m = _table1.table1(matched_rows, matched_rows["treated"].to_numpy(bool), variables, list(p.categorical),
+                         threshold=settings.balance.threshold)
+    extras = {"table1": t1, "table1_matched": t1m}
+    try:
+        extras["ninety_day"] = _cohort.ninety_day_mortality(matched_rows)
+    except (AttributeError, PanNetError):
+        pass
+    return extras
+
+
+# --------------------------------------------------------------------------- entry point
+def run_analysis(settings: Settings, table: pd.DataFrame) -> AnalysisResult:
+    """Run a whole analysis: settings + patient table in, immutable result out."""
+    prepared = prepare(settings, table)
+    fit = fit_scores(settings, prepared)
+    return analyse(settings, prepared, fit)

@@ -1,0 +1,109 @@
+"""``results.json`` and ``matched_cohort.csv`` exactly as ``shared/CONTRACT.md`` names them."""
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .pipeline import AnalysisResult, Comparison
+
+
+def _num(x: Any) -> float | int | None:
+    """JSON-safe number: NaN/None/inf -> None, numpy scalars -> Python."""
+    if x is None or x is pd.NA:
+        return None
+    if isinstance(x, (np.integer, int)) and not isinstance(x, bool):
+        return int(x)
+    try:
+        f = float(x)
+    except (TypeError, ValueError):
+        return None
+    return f if math.isfinite(f) else None
+
+
+def _id(x: Any) -> Any:
+    if isinstance(x, (np.integer,)):
+        return int(x)
+    if isinstance(x, (np.floating, float)) and float(x).is_integer():
+        return int(x)
+    return x.item() if hasattr(x, "item") else x
+
+
+def _group(km, horizons) -> dict:
+    est, lo, hi = km.median()
+    surv = {}
+    if horizons:
+        at = km.survival_at(list(horizons))
+        for h, s, l, u in zip(horizons, at["surv"], at["lower"], at["upper"]):
+            surv[f"{h:g}"] = {"est": _num(s), "lo": _num(l), "hi": _num(u)}
+    return {"n": int(km.n), "events": int(km.events),
+            "median": {"est": _num(est), "lo": _num(lo), "hi": _num(hi)}, "survival": surv}
+
+
+def _km(c: Comparison, horizons) -> dict:
+    return {"treated": _group(c.km_treated, horizons), "control": _group(c.km_control, horizons)}
+
+
+def _test(t) -> dict:
+    return {"chisq": _num(t.chisq), "df": _num(t.df), "p": _num(t.p)}
+
+
+def _hr(cox) -> dict:
+    row = cox.table.iloc[0]
+    return {"hr": _num(row["hr"]), "lo": _num(row["lower"]), "hi": _num(row["upper"]), "p": _num(row["p"])}
+
+
+def _records(df: pd.DataFrame | None) -> list[dict] | None:
+    if df is None:
+        return None
+    return [{k: (_num(v) if isinstance(v, (int, float, np.number)) and not isinstance(v, bool) else
+                 (bool(v) if isinstance(v, (bool, np.bool_)) else (None if v is None or v is pd.NA or
+                  (isinstance(v, float) and math.isnan(v)) else v)))
+             for k, v in rec.items()} for rec in df.to_dict(orient="records")]
+
+
+def results_json(result: AnalysisResult) -> dict:
+    """The ``results.json`` document (CONTRACT.md names, plus documented extras)."""
+    s = result.settings
+    horizons = s.survival.horizons
+    pairs = result.matching.pairs
+    out: dict[str, Any] = {
+        "n": result.n, "n_treated": result.n_treated, "n_control": result.n_control,
+        "caliper_width": _num(result.matching.caliper_width),
+        "pairs": [[_id(t), _id(c)] for t, c in zip(pairs["treated_id"], pairs["control_id"])],
+        "balance": [{"variable": r.variable, "smd_before": _num(r.smd_before), "smd_after": _num(r.smd_after)}
+                    for r in result.balance.itertuples()],
+        "km": {"unmatched": _km(result.unmatched, horizons), "matched": _km(result.matched, horizons)},
+        "logrank": {"unmatched": _test(result.unmatched.logrank), "matched": _test(result.matched.logrank),
+                    "matched_pair_stratified": _test(result.logrank_pair_stratified)},
+        "cox": {"unmatched": _hr(result.unmatched.cox), "matched_robust": _hr(result.matched.cox)},
+        # extras (not in CONTRACT.md, free to extend)
+        "n_pairs": result.n_pairs,
+        "settings": s.to_dict(),
+        "warnings": list(result.warnings),
+        "unmatched_reasons": result.data.loc[~result.data["matched"], "reason"].value_counts().to_dict(),
+    }
+    if s.is_pannet:
+        out["flow"] = [{"step": r["step"], "n_in": int(r["n_in"]), "n_excluded": int(r["n_excluded"]),
+                        "n_out": int(r["n_out"])} for r in result.flow.to_dict(orient="records")]
+        out["table1"] = _records(result.table1)
+        out["table1_matched"] = _records(result.table1_matched)
+        if result.ninety_day is not None:
+            out["ninety_day_mortality"] = _records(result.ninety_day)
+        if result.cox_models is not None:
+            out["cox_models"] = _records(result.cox_models)
+    return out
+
+
+def matched_cohort_frame(result: AnalysisResult) -> pd.DataFrame:
+    """Every analysed row with its propensity score and pair id (empty for unmatched rows)."""
+    d = result.data
+    cols = ["patient_id", "treated", "time", "event", "score", "logit", "pair", "weight", "matched", "reason"]
+    rest = [c for c in d.columns if c not in cols]
+    out = d[cols + rest].copy()
+    out = out.rename(columns={"score": "propensity_score", "time": "time_years"})
+    out["treated"] = out["treated"].astype(int)
+    out["matched"] = out["matched"].astype(int)
+    return out
