@@ -46,8 +46,9 @@ def load_data(path: str | Path, settings=None):
     """Read a patient table for ``settings`` (Pan-NET files are typed by the dictionary)."""
     from .reading import read_table
 
-    column_map = dict(settings.column_map) if settings is not None else None
-    res = read_table(Path(path), column_map=column_map)
+    column_map = dict(settings.column_map) if settings is not None and settings.column_map else None
+    dictionary = settings.is_pannet if settings is not None else None
+    res = read_table(Path(path), column_map=column_map, dictionary=dictionary)
     return res.frame
 
 

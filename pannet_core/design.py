@@ -37,11 +37,14 @@ class DesignColumn:
         The covariate it comes from.
     level : str or None
         The level for an indicator column, ``None`` for a numeric covariate.
+    reference : str or None
+        The reference (first) level of a categorical covariate.
     """
 
     name: str
     variable: str
     level: str | None
+    reference: str | None = None
 
     # allow ``variable, level = info`` unpacking as the (variable, level) pair
     def __iter__(self):
@@ -185,16 +188,20 @@ def design_matrix(frame: pd.DataFrame, covariates: Iterable[str],
     info: list[DesignColumn] = []
     for c in covariates:
         if c in categorical:
-            col = frame[c]
-            levels = factor_levels(col[used])
-            labels = col.map(level_label, na_action="ignore").to_numpy(dtype=object)
+            codes, uniques = pd.factorize(frame[c], use_na_sentinel=True)
+            counts = np.bincount(codes[used] + 1, minlength=len(uniques) + 1)[1:]
+            present = np.flatnonzero(counts)
+            unique_labels = np.array([level_label(u) for u in uniques], dtype=object)
+            levels = factor_levels(pd.Series(list(uniques[present]), dtype=object))
+            ref = level_label(levels[0]) if levels else None
             for lev in levels[1:]:
                 lab = level_label(lev)
                 name = f"{c}={lab}"
-                x = np.where(labels == lab, 1.0, 0.0)
+                hit = np.flatnonzero(unique_labels == lab)
+                x = (codes == hit[0]).astype(float) if hit.size == 1 else np.isin(codes, hit).astype(float)
                 x[~used] = np.nan
                 columns[name] = x
-                info.append(DesignColumn(name, c, lab))
+                info.append(DesignColumn(name, c, lab, ref))
         else:
             x = numeric_values[c].copy()
             x[~used] = np.nan

@@ -26,6 +26,7 @@ from . import propensity as _propensity
 from . import survival as _survival
 from .design import design_matrix
 from .errors import PanNetError
+from .cox_models import CoxModels, cox_models, truncate_at_risk
 from .generic import prepare_generic
 from .settings import Settings
 
@@ -104,7 +105,7 @@ class AnalysisResult:
     excluded: pd.DataFrame | None = None
     table1: pd.DataFrame | None = None
     table1_matched: pd.DataFrame | None = None
-    cox_models: pd.DataFrame | None = None
+    cox_models: "CoxModels | None" = None
     sensitivity: Comparison | None = None
     ninety_day: pd.DataFrame | None = None
     warnings: tuple[str, ...] = field(default_factory=tuple)
@@ -150,6 +151,8 @@ def compare(frame: pd.DataFrame, settings: Settings, label: str, cluster: np.nda
     time = frame["time"].to_numpy(dtype=float)
     event = frame["event"].to_numpy(dtype=np.int64)
     treated = frame["treated"].to_numpy(dtype=bool)
+    if s.truncate_at_risk is not None:
+        time, event, _ = truncate_at_risk(time, event, s.truncate_at_risk)
     if treated.all() or not treated.any():
         raise PanNetError(f"The {label} cohort has patients in one group only.",
                           "Widen the caliper or relax the eligibility rules so both groups keep patients.")
@@ -223,12 +226,27 @@ def _pannet_extras(settings: Settings, prepared: Prepared, data: pd.DataFrame, m
                         threshold=settings.balance.threshold)
     t1m = _table1.table1(matched_rows, matched_rows["treated"].to_numpy(bool), variables, list(p.categorical),
                          threshold=settings.balance.threshold)
-    extras = {"table1": t1, "table1_matched": t1m}
-    try:
-        extras["ninety_day"] = _cohort.ninety_day_mortality(matched_rows)
-    except (AttributeError, PanNetError):
-        pass
+    extras = {"table1": t1, "table1_matched": t1m,
+              "ninety_day": _cohort.ninety_day_mortality(matched_rows)}
+    if settings.cox.covariates:
+        extras["cox_models"] = cox_models(data, settings.cox.covariates, settings.cox.categorical,
+                                          p_enter=settings.cox.p_enter,
+                                          truncate_fraction=settings.survival.truncate_at_risk)
+    extras["sensitivity"] = _sensitivity(settings, matched_rows)
     return extras
+
+
+def _sensitivity(settings: Settings, matched_rows: pd.DataFrame) -> Comparison | None:
+    """Seed 000's sensitivity analysis: the matched comparison without pairs that hold a liver resection."""
+    if settings.study.comparison != "primary_resection" or "liver_resection_date" not in matched_rows:
+        return None
+    had = matched_rows["liver_resection_date"].notna().to_numpy()
+    drop_pairs = set(matched_rows.loc[had, "pair"])
+    rest = matched_rows.loc[~matched_rows["pair"].isin(drop_pairs)]
+    try:
+        return compare(rest, settings, "matched, without liver resection", cluster=rest["pair"].to_numpy())
+    except PanNetError:
+        return None
 
 
 # --------------------------------------------------------------------------- entry point

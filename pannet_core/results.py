@@ -93,7 +93,12 @@ def results_json(result: AnalysisResult) -> dict:
         if result.ninety_day is not None:
             out["ninety_day_mortality"] = _records(result.ninety_day)
         if result.cox_models is not None:
-            out["cox_models"] = _records(result.cox_models)
+            out["cox_models"] = _records(result.cox_models.table)
+            out["cox_ph_test"] = _records(result.cox_models.ph_test)
+        if result.sensitivity is not None:
+            out["sensitivity"] = {"km": _km(result.sensitivity, horizons),
+                                  "logrank": _test(result.sensitivity.logrank),
+                                  "cox_robust": _hr(result.sensitivity.cox)}
     return out
 
 

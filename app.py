@@ -1,0 +1,27 @@
+"""PanNET Board: the Streamlit dashboard (``streamlit run app.py``).
+
+Thin shell: page config, session initialisation (demo cohort + 000 preset on
+first open), the shared sidebar and the five pages.  No statistics here.
+"""
+import streamlit as st
+
+st.set_page_config(layout="wide", page_title="PanNET Board", page_icon=":material/monitoring:")
+
+from board import sidebar, state, style  # noqa: E402  (set_page_config must come first)
+
+state.ensure_initialised()
+style.apply()
+
+PAGES = [
+    st.Page("pages/1_data.py", title="1 Data", icon=":material/table:", url_path="data", default=True),
+    st.Page("pages/2_eligibility.py", title="2 Eligibility", icon=":material/checklist:", url_path="eligibility"),
+    st.Page("pages/3_matching.py", title="3 Matching", icon=":material/join_inner:", url_path="matching"),
+    st.Page("pages/4_survival.py", title="4 Survival", icon=":material/show_chart:", url_path="survival"),
+    st.Page("pages/5_report.py", title="5 Report", icon=":material/slideshow:", url_path="report"),
+]
+
+page = st.navigation(PAGES)
+sidebar.render()
+sidebar.demo_banner()
+state.show_messages()
+page.run()

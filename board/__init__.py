@@ -1,0 +1,10 @@
+"""Streamlit helpers of the PanNET Board dashboard (never imported by ``pannet_core``).
+
+* :mod:`board.state`   - the one ``Settings`` object and the patient table in ``st.session_state``,
+  and widgets bound to settings fields;
+* :mod:`board.cached`  - ``st.cache_data`` wrappers of the three pipeline stages;
+* :mod:`board.data`    - reading uploads, presets and saved settings into the session;
+* :mod:`board.sidebar` - the sidebar shared by every page;
+* :mod:`board.fmt`     - number formatting for a projector (percent, P values, CIs);
+* :mod:`board.optional` - import a ``pannet_core`` module that may not exist yet.
+"""

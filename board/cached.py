@@ -1,0 +1,157 @@
+"""``st.cache_data`` wrappers of the three pipeline stages.
+
+Each stage is cached on the JSON of exactly the settings sections it depends
+on plus the table's fingerprint, so that moving the caliper re-runs matching
+and outcomes (stage 3) but never refits the propensity model (stage 2):
+
+=========  ==================================================================
+stage      cache key
+=========  ==================================================================
+prepare    study, eligibility, columns, column_map, propensity, cox + table
+fit        the same (the propensity model only sees the prepared cohort)
+analyse    the whole settings + table
+=========  ==================================================================
+
+The objects themselves (settings, table, earlier stages) are passed as
+underscore arguments, which Streamlit does not hash.  :data:`CALLS` counts
+real (uncached) computations; the tests use it to prove a caliper move does
+not refit the propensity model.
+"""
+from __future__ import annotations
+
+import json
+from collections import Counter
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from board import state
+from board.optional import core
+from pannet_core.errors import PanNetError
+from pannet_core.settings import Settings
+
+CALLS: Counter = Counter()
+
+STAGE1_SECTIONS = ("study", "eligibility", "columns", "column_map", "propensity", "cox")
+
+
+def stage_key(settings: Settings, sections: tuple[str, ...] | None = None) -> str:
+    """JSON text of the given settings sections (all when ``None``), the cache key of a stage."""
+    d = settings.to_dict()
+    d.pop("name", None)
+    if sections is not None:
+        d = {k: d.get(k) for k in sections}
+    return json.dumps(d, sort_keys=True, default=str)
+
+
+def pipeline_module():
+    """``pannet_core.pipeline`` or None when a statistics module it needs is not there yet."""
+    return core("pipeline")
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _prepare(key: str, fp: str, _settings: Settings, _table: pd.DataFrame):
+    CALLS["prepare"] += 1
+    return pipeline_module().prepare(_settings, _table)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _fit(key: str, fp: str, _settings: Settings, _prepared):
+    CALLS["fit"] += 1
+    return pipeline_module().fit_scores(_settings, _prepared)
+
+
+@st.cache_data(show_spinner=False, max_entries=24)
+def _analyse(key: str, fp: str, _settings: Settings, _prepared, _fit):
+    CALLS["analyse"] += 1
+    return pipeline_module().analyse(_settings, _prepared, _fit)
+
+
+def prepare(settings: Settings, entry: state.TableEntry):
+    """Stage 1 (eligibility, time zero, covariates), cached."""
+    return _prepare(stage_key(settings, STAGE1_SECTIONS), entry.fingerprint, settings, entry.frame)
+
+
+def fit(settings: Settings, entry: state.TableEntry):
+    """Stage 2 (propensity model), cached; refits only when the stage-1 sections change."""
+    prepared = prepare(settings, entry)
+    return _fit(stage_key(settings, STAGE1_SECTIONS), entry.fingerprint, settings, prepared)
+
+
+def analyse(settings: Settings, entry: state.TableEntry):
+    """Stage 3 (matching, balance, survival), cached on the whole settings."""
+    prepared = prepare(settings, entry)
+    scores = _fit(stage_key(settings, STAGE1_SECTIONS), entry.fingerprint, settings, prepared)
+    return _analyse(stage_key(settings), entry.fingerprint, settings, prepared, scores)
+
+
+def current_result() -> tuple[Any, str | None]:
+    """The analysis of the session's settings and table.
+
+    Returns
+    -------
+    (AnalysisResult or None, str or None)
+        The result, or ``None`` and a message: a PanNetError's message, or a
+        note that the analysis engine is not installed yet.
+    """
+    entry = state.table()
+    if entry is None:
+        return None, "No patient table is loaded. Upload a file on the Data page."
+    if pipeline_module() is None:
+        return None, "The analysis engine (pannet_core statistics modules) is not available yet."
+    try:
+        return analyse(state.settings(), entry), None
+    except PanNetError as exc:
+        return None, exc.message
+
+
+def current_prepared() -> tuple[Any, str | None]:
+    """Stage 1 only (eligibility flow even when matching fails)."""
+    entry = state.table()
+    if entry is None:
+        return None, "No patient table is loaded. Upload a file on the Data page."
+    if pipeline_module() is None:
+        return None, "The analysis engine (pannet_core statistics modules) is not available yet."
+    try:
+        return prepare(state.settings(), entry), None
+    except PanNetError as exc:
+        return None, exc.message
+
+
+def result_or_stop():
+    """The current result; otherwise show the problem (``st.error``/``st.info``) and stop the page."""
+    result, problem = current_result()
+    if result is None:
+        if problem and "not available yet" in problem:
+            st.info(problem)
+        else:
+            st.error(problem)
+        st.stop()
+    return result
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def png_bytes(name: str, key: str, fp: str, _fig, width: int = 1600, height: int = 1000) -> bytes:
+    """A figure as PNG (kaleido), cached on its name, the settings and the table."""
+    export = core("export")
+    return export.figure_png(_fig, width=width, height=height)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def pdf_bytes(name: str, key: str, fp: str, _fig, width: int = 1600, height: int = 1000) -> bytes:
+    """A figure as PDF, cached like :func:`png_bytes`."""
+    export = core("export")
+    return export.figure_pdf(_fig, width=width, height=height)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _figures(key: str, fp: str, _result) -> dict:
+    CALLS["figures"] += 1
+    return core("export").result_figures(_result)
+
+
+def result_figures(result) -> dict:
+    """File stem -> plotly figure for every figure of ``result`` (export.result_figures), cached."""
+    entry = state.table()
+    return _figures(stage_key(result.settings), entry.fingerprint if entry else "", result)

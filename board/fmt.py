@@ -1,0 +1,67 @@
+"""Numbers as a tumour board reads them on a projector.
+
+Percent with one decimal, P with three decimals or ``<0.001``, hazard ratios
+and survival with their confidence interval in brackets, missing values as
+an en dash.
+"""
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import pandas as pd
+
+DASH = "–"
+
+
+def _ok(x: Any) -> bool:
+    try:
+        return x is not None and x is not pd.NA and math.isfinite(float(x))
+    except (TypeError, ValueError):
+        return False
+
+
+def p_value(p: Any) -> str:
+    """``<0.001`` or three decimals (``0.046``); en dash when missing."""
+    if not _ok(p):
+        return DASH
+    p = float(p)
+    return "<0.001" if p < 0.001 else f"{p:.3f}"
+
+
+def pct(x: Any, *, fraction: bool = True) -> str:
+    """Percent with one decimal; ``fraction=True`` means 0.123 -> ``12.3%``."""
+    if not _ok(x):
+        return DASH
+    v = float(x) * (100 if fraction else 1)
+    return f"{v:.1f}%"
+
+
+def num(x: Any, digits: int = 2) -> str:
+    """Fixed decimals or an en dash."""
+    return f"{float(x):.{digits}f}" if _ok(x) else DASH
+
+
+def ci(est: Any, lo: Any, hi: Any, *, digits: int = 2, percent: bool = False) -> str:
+    """``0.62 (0.41-0.93)`` or, with ``percent``, ``45.2% (38.1-52.0)`` from fractions."""
+    f = (lambda v: pct(v)) if percent else (lambda v: num(v, digits))
+    if not _ok(est):
+        return "not reached" if not percent else DASH
+    lo_s = f(lo) if _ok(lo) else "NR"
+    hi_s = f(hi) if _ok(hi) else "NR"
+    if percent:
+        lo_s, hi_s = lo_s.rstrip("%"), hi_s.rstrip("%")
+    return f"{f(est)} ({lo_s}–{hi_s})"
+
+
+def years(est: Any, lo: Any = None, hi: Any = None) -> str:
+    """A median in years with its CI: ``6.1 y (4.2–NR)``; ``not reached`` when missing."""
+    if not _ok(est):
+        return "not reached"
+    lo_s = num(lo, 1) if _ok(lo) else "NR"
+    hi_s = num(hi, 1) if _ok(hi) else "NR"
+    return f"{float(est):.1f} y ({lo_s}–{hi_s})"
+
+
+def smd(x: Any) -> str:
+    return num(x, 3)

@@ -1,0 +1,122 @@
+"""Result tables formatted for the screen (text cells, no statistics computed here)."""
+from __future__ import annotations
+
+import pandas as pd
+
+from board import fmt
+from board.optional import core
+
+
+def group_labels(settings) -> dict[str, str]:
+    """Display names of the two groups (figures_style when available)."""
+    style = core("figures_style")
+    if style is not None:
+        return style.group_labels(settings)
+    return {"treated": "Treated", "control": "Control"}
+
+
+def _count(n, pct_0_100) -> str:
+    if not fmt._ok(n):
+        return fmt.DASH
+    n_s = f"{float(n):.0f}" if float(n).is_integer() else f"{float(n):.1f}"
+    return f"{n_s} ({fmt.pct(pct_0_100, fraction=False)})" if fmt._ok(pct_0_100) else n_s
+
+
+def table1_display(t1: pd.DataFrame, labels: dict[str, str]) -> pd.DataFrame:
+    """Table 1 as text: variable, level, ``n (%)`` or summary per group, P, SMD and a flag."""
+    rows = []
+    for r in t1.to_dict(orient="records"):
+        numeric = not fmt._ok(r.get("treated_pct"))
+        t = r.get("treated_summary") if numeric and r.get("treated_summary") else _count(r.get("treated_n"),
+                                                                                       r.get("treated_pct"))
+        c = r.get("control_summary") if numeric and r.get("control_summary") else _count(r.get("control_n"),
+                                                                                       r.get("control_pct"))
+        rows.append({"Variable": r.get("label") or r.get("variable"), "Level": r.get("level") or "",
+                     labels["treated"]: t, labels["control"]: c, "P": fmt.p_value(r.get("p")),
+                     "SMD": fmt.smd(r.get("smd")), "Imbalanced": "⚠ SMD ≥ threshold" if r.get("flag") else ""})
+    out = pd.DataFrame(rows)
+    # show the variable name once per block of levels
+    if not out.empty:
+        out.loc[out["Variable"].eq(out["Variable"].shift()), "Variable"] = ""
+    return out
+
+
+def survival_display(comparison, labels: dict[str, str], horizons) -> pd.DataFrame:
+    """Median and survival at the horizons (with CI) per group, one row per group."""
+    rows = []
+    for rec in comparison.summary.to_dict(orient="records"):
+        row = {"Group": labels.get(rec["group"], rec["group"]), "Patients": int(rec["n"]),
+               "Events": int(rec["events"]),
+               "Median survival (95% CI)": fmt.years(rec["median"], rec["median_lo"], rec["median_hi"])}
+        for h in horizons:
+            k = f"{h:g}"
+            if f"surv_{k}" in rec:
+                row[f"{k}-year survival"] = fmt.ci(rec[f"surv_{k}"], rec[f"surv_{k}_lo"], rec[f"surv_{k}_hi"],
+                                                  percent=True)
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def hr_text(cox_table: pd.DataFrame, robust: bool = False) -> str:
+    """``HR 0.62 (0.41–0.93), P = 0.021`` for the first term of a Cox table."""
+    r = cox_table.iloc[0]
+    return f"HR {fmt.ci(r['hr'], r['lower'], r['upper'])}, P = {fmt.p_value(r['p'])}" + (
+        " (robust SE, clustered on pairs)" if robust else "")
+
+
+def cox_display(models: pd.DataFrame) -> pd.DataFrame:
+    """Univariable / multivariable Cox table as text (any columns hr, lower, upper, p are formatted)."""
+    out = models.copy()
+    for col in out.columns:
+        low = col.lower()
+        if low.endswith("p") and (low == "p" or low.endswith("_p")):
+            out[col] = out[col].map(fmt.p_value)
+        elif pd.api.types.is_float_dtype(out[col]):
+            out[col] = out[col].map(lambda v: fmt.num(v, 2))
+    return out
+
+
+def pair_view(data: pd.DataFrame, pairs: pd.DataFrame, pair, covariates, labels: dict[str, str]) -> pd.DataFrame:
+    """One matched pair side by side: covariates, score, time and event of the treated and the control.
+
+    ``pairs`` is ``MatchResult.pairs`` (pair, treated_id, control_id, distance).
+    """
+    row = pairs.loc[pairs["pair"] == pair].iloc[0]
+    by_id = data.set_index("patient_id")
+    t, c = by_id.loc[row["treated_id"]], by_id.loc[row["control_id"]]
+    fields = [f for f in dict.fromkeys([*covariates, "score", "time", "event"]) if f in data.columns]
+
+    def cell(rec, f):
+        v = rec[f]
+        if f == "score":
+            return fmt.num(v, 3)
+        if f == "time":
+            return f"{fmt.num(v, 2)} years"
+        if f == "event":
+            return "event" if v == 1 else "censored"
+        return "missing" if pd.isna(v) else str(v)
+
+    names = {"score": "Propensity score", "time": "Follow-up", "event": "Outcome"}
+    return pd.DataFrame({"": ["Patient", *[names.get(f, f) for f in fields]],
+                         labels["treated"]: [str(row["treated_id"]), *[cell(t, f) for f in fields]],
+                         labels["control"]: [str(row["control_id"]), *[cell(c, f) for f in fields]]})
+
+
+def table1_csv(result) -> bytes:
+    """Table 1 before and after matching as one CSV (column ``cohort`` says which)."""
+    parts = [t.assign(cohort=name)[["cohort", *t.columns]]
+             for name, t in (("before matching", result.table1), ("after matching", result.table1_matched))
+             if t is not None]
+    return pd.concat(parts, ignore_index=True).to_csv(index=False).encode("utf-8")
+
+
+def table1_xlsx(result) -> bytes:
+    """Table 1 as a workbook with the sheets *before matching* and *after matching*."""
+    import io
+
+    buf = io.BytesIO()
+    with pd.ExcelWriter(buf, engine="openpyxl") as xw:
+        for sheet, t in (("before matching", result.table1), ("after matching", result.table1_matched)):
+            if t is not None:
+                t.to_excel(xw, sheet_name=sheet, index=False)
+    return buf.getvalue()

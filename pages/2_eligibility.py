@@ -1,0 +1,112 @@
+"""Page 2 - Eligibility: every criterion switchable and editable, live CONSORT flow, excluded patients."""
+import streamlit as st
+
+from board import cached, state
+from board.optional import core, missing_note
+from pannet_core.settings import Rule
+
+st.title("Eligibility")
+
+eligibility = core("eligibility")
+s = state.settings()
+if not s.is_pannet:
+    st.info("These settings describe a cohort that is already one row per patient (a 'columns' block): "
+            "there are no eligibility criteria to apply.")
+    st.stop()
+if eligibility is None:
+    st.info(missing_note("The eligibility criteria"))
+    st.stop()
+
+catalogue = {c["name"]: c for c in eligibility.rule_catalogue()}
+entry = state.table()
+date_columns = [f.name for f in getattr(core("schema"), "FIELDS", ()) if f.type == "date"] or ["stage4_date"]
+
+
+def _set_rule(i: int, change):
+    def setter(s, value):
+        rules = list(s.eligibility)
+        rules[i] = change(rules[i], value)
+        eligibility.check_rules(rules)  # a bad value raises SettingsError, shown by state.update
+        return s.replace(eligibility=tuple(rules))
+    return setter
+
+
+def _param_widget(i: int, rule: Rule, spec: dict, container) -> None:
+    name, kind = spec["name"], spec["kind"]
+    value = rule.params.get(name, spec["default"])
+    key = state.key_for("eligibility", i, rule.name, name)
+    setter = _set_rule(i, lambda r, v, n=name: Rule(r.name, r.enabled, {**r.params, n: v}))
+    label = spec["description"]
+    if kind == "year":
+        state.control(container.number_input, label, key, int(value), setter, min_value=1900, max_value=2100,
+                      step=1, disabled=not rule.enabled)
+    elif kind == "levels":
+        state.control(container.multiselect, label, key, list(value), setter, options=list(spec["choices"]),
+                      disabled=not rule.enabled)
+    elif kind == "column":
+        options = list(dict.fromkeys([value] + date_columns))
+        state.control(container.selectbox, label, key, value, setter, options=options, disabled=not rule.enabled)
+    else:  # text_list
+        present = []
+        if entry is not None and "centre" in entry.frame:
+            present = sorted(map(str, entry.frame["centre"].dropna().unique()))
+        options = list(dict.fromkeys(list(value) + present))
+        state.control(container.multiselect, label, key, list(value), setter, options=options,
+                      disabled=not rule.enabled)
+
+
+left, right = st.columns([5, 6], gap="large")
+with left:
+    st.subheader("Criteria (applied in this order)")
+    for i, rule in enumerate(s.eligibility):
+        spec = catalogue.get(rule.name)
+        if spec is None:
+            st.warning(f"Unknown criterion {rule.name!r} in the settings.")
+            continue
+        box = st.container(border=True)
+        state.control(box.toggle, f"**{spec['label']}**", state.key_for("eligibility", i, rule.name, "enabled"),
+                      rule.enabled, _set_rule(i, lambda r, v: Rule(r.name, bool(v), dict(r.params))),
+                      help=spec["description"])
+        for p in spec["params"]:
+            _param_widget(i, rule, p, box)
+    unused = [n for n in catalogue if n not in {r.name for r in s.eligibility}]
+    if unused:
+        with st.expander("Add a criterion"):
+            add = st.selectbox("Criterion", unused, format_func=lambda n: catalogue[n]["label"], key="w.elig.add")
+            if st.button("Add", icon=":material/add:"):
+                state.update(lambda s: s.replace(eligibility=tuple(s.eligibility) + (Rule(add, True, {}),)))
+                st.rerun()
+
+prepared, problem = cached.current_prepared()
+with right:
+    st.subheader("CONSORT flow")
+    if prepared is None:
+        (st.info if problem and "not available yet" in problem else st.error)(problem)
+        st.stop()
+    result, _ = cached.current_result()
+    n_t = int(prepared.frame["treated"].sum())
+    n_c = len(prepared.frame) - n_t
+    figures = core("figures")
+    if figures is not None and prepared.flow is not None:
+        fig = figures.consort_figure(prepared.flow, n_t, n_c, result.n_pairs if result is not None else None)
+        st.plotly_chart(fig, width="stretch", key="consort")
+    elif prepared.flow is not None:
+        st.info(missing_note("The CONSORT diagram"))
+        st.dataframe(prepared.flow, hide_index=True, width="stretch")
+    if prepared.flow is not None:
+        flow = prepared.flow
+        st.caption(f"{int(flow['n_in'].iloc[0])} patients in the file, {len(prepared.frame)} analysed "
+                   f"({n_t} treated, {n_c} controls).")
+
+st.subheader("Excluded patients")
+excluded = prepared.excluded
+if excluded is None or len(excluded) == 0:
+    st.success("No patient was excluded.")
+else:
+    counts = (excluded.groupby(["step", "reason"], sort=False).size().rename("patients").reset_index()
+              .sort_values("patients", ascending=False))
+    c1, c2 = st.columns([2, 3], gap="large")
+    c1.markdown(f"**{len(excluded)} excluded** - by reason")
+    c1.dataframe(counts, hide_index=True, width="stretch")
+    c2.markdown("**Every excluded patient**")
+    c2.dataframe(excluded, hide_index=True, width="stretch", height=360)

@@ -1,0 +1,138 @@
+"""Page 3 - Matching: comparison, covariates, caliper and the balance it gives."""
+import pandas as pd
+import streamlit as st
+
+from board import cached, fmt, matching_ui, state, tables
+from board.optional import core, missing_note
+from pannet_core.settings import CALIPER_SCALES, ORDERS
+
+st.title("Propensity-score matching")
+s = state.settings()
+entry = state.table()
+prepared, _ = cached.current_prepared()
+labels = tables.group_labels(s)
+
+# ------------------------------------------------------------------ controls
+c_left, c_mid, c_right = st.columns([4, 4, 3], gap="large")
+with c_left:
+    st.subheader("Comparison")
+    if s.is_pannet:
+        state.field_control(st.selectbox, "Treatment comparison", "study", "comparison",
+                            options=list(matching_ui.COMPARISONS), format_func=matching_ui.COMPARISONS.get)
+        st.caption("**Time zero:** " + matching_ui.TIME_ZERO[s.study.comparison])
+    else:
+        st.caption(f"Treatment column **{s.columns.treatment}**, time **{s.columns.time}** "
+                   f"({s.columns.time_unit}), event **{s.columns.event}**.")
+    st.subheader("Covariates")
+    options = matching_ui.covariate_options(s, prepared, entry)
+    state.control(st.multiselect, "Match on", state.key_for("propensity", "covariates"), list(s.propensity.covariates),
+                  lambda s, v: matching_ui.with_covariates(s, v, prepared), options=options,
+                  format_func=matching_ui.covariate_label)
+    mode = matching_ui.binning_mode(s)
+    state.control(st.segmented_control, "Continuous covariates enter as", state.key_for("propensity", "binning"),
+                  mode, lambda s, v: matching_ui.with_binning(s, v, prepared) if v else s,
+                  options=["binned", "raw"], format_func={"binned": "binned groups", "raw": "raw numbers"}.get)
+    state.field_control(st.radio, "Missing covariate values", "propensity", "missing", options=["level", "drop"],
+                        format_func={"level": "as their own level (N/A)", "drop": "drop the patient"}.get,
+                        horizontal=True)
+
+with c_mid:
+    st.subheader("Caliper")
+    state.control(st.toggle, "Use a caliper", state.key_for("matching", "use_caliper"), s.matching.caliper is not None,
+                  lambda s, v: s.with_values("matching", caliper=(0.1 if v else None)))
+    if s.matching.caliper is not None:
+        state.field_control(st.radio, "Scale", "matching", "caliper_scale", options=list(CALIPER_SCALES),
+                            format_func=matching_ui.SCALES.get, horizontal=True)
+        state.field_control(st.slider, matching_ui.caliper_label(s), "matching", "caliper",
+                            to_widget=lambda v: float(min(max(v, 0.005), 1.0)), min_value=0.005, max_value=1.0,
+                            step=0.005, format="%.3f")
+    width_box = st.empty()
+    st.subheader("Ratio and order")
+    r1, r2 = st.columns(2)
+    state.field_control(r1.number_input, "Controls per treated (1:k)", "matching", "ratio", min_value=1,
+                        max_value=10, step=1)
+    state.field_control(r2.toggle, "With replacement", "matching", "replace")
+    r1, r2 = st.columns(2)
+    state.field_control(r1.selectbox, "Order of treated patients", "matching", "order", options=list(ORDERS),
+                        format_func=matching_ui.ORDERS_TEXT.get)
+    state.field_control(r2.number_input, "Seed (random order)", "matching", "seed", min_value=0, step=1,
+                        disabled=s.matching.order != "random")
+
+with c_right:
+    st.subheader("Exact match on")
+    exact_options = matching_ui.exact_options(s, prepared)
+    state.control(st.multiselect, "Same value required", state.key_for("matching", "exact"), list(s.matching.exact),
+                  lambda s, v: s.with_values("matching", exact=tuple(v)), options=exact_options,
+                  format_func=matching_ui.covariate_label)
+
+result = cached.result_or_stop()
+m = result.matching
+width = m.caliper_width
+width_box.markdown("**Resolved caliper width: no caliper**" if width is None else
+                  f"**Resolved caliper width: {width:.4f}** "
+                  f"({'logit of the score' if s.matching.caliper_scale == 'logit' else 'probability'})")
+
+# ------------------------------------------------------------------ counts
+st.divider()
+data = result.data
+n_t, n_c = result.n_treated, result.n_control
+t_matched = int((data["treated"] & data["matched"]).sum())
+c_used = int((~data["treated"] & data["matched"]).sum())
+k1, k2, k3, k4 = st.columns(4)
+k1.metric("Matched pairs", f"{len(m.pairs)}")
+k2.metric(f"{labels['treated']} matched", f"{t_matched} of {n_t}", fmt.pct(t_matched / n_t if n_t else None),
+          delta_color="off")
+k3.metric(f"{labels['control']} used", f"{c_used} of {n_c}", fmt.pct(c_used / n_c if n_c else None),
+          delta_color="off")
+k4.metric(f"{labels['treated']} unmatched", f"{n_t - t_matched}")
+st.markdown(f"<span data-testid='matched-count'>**Matched: {len(m.pairs)} pairs; {t_matched} of {n_t} "
+            f"{labels['treated'].lower()} patients matched.**</span>", unsafe_allow_html=True)
+
+figures = core("figures")
+f1, f2 = st.columns(2, gap="large")
+with f1:
+    st.subheader("Propensity score overlap")
+    if figures is not None:
+        st.plotly_chart(figures.ps_overlap(result.data), width="stretch", key="ps_overlap")
+    else:
+        st.info(missing_note("The overlap figure"))
+with f2:
+    st.subheader("Balance (love plot)")
+    if figures is not None:
+        st.plotly_chart(figures.love_plot(result.balance, threshold=s.balance.threshold), width="stretch",
+                        key="love_plot")
+    else:
+        st.info(missing_note("The love plot"))
+
+unmatched = data.loc[~data["matched"]]
+if len(unmatched):
+    st.subheader("Why patients went unmatched")
+    why = (unmatched.assign(group=unmatched["treated"].map({True: labels["treated"], False: labels["control"]}))
+           .groupby(["group", "reason"], sort=False).size().rename("patients").reset_index())
+    st.dataframe(why, hide_index=True, width="stretch")
+
+# ------------------------------------------------------------------ Table 1
+if result.table1 is not None:
+    st.subheader("Table 1")
+    st.caption(f"⚠ marks a standardised mean difference ≥ {s.balance.threshold:g}. "
+               "Percentages of each group; P from chi-square or Fisher's exact test.")
+    tb, ta = st.tabs(["Before matching", "After matching"])
+    tb.dataframe(tables.table1_display(result.table1, labels), hide_index=True, width="stretch", height=520)
+    if result.table1_matched is not None:
+        ta.dataframe(tables.table1_display(result.table1_matched, labels), hide_index=True, width="stretch",
+                     height=520)
+
+# ------------------------------------------------------------------ pair browser
+st.subheader("Pair browser")
+pairs = m.pairs
+if len(pairs):
+    pair_ids = pairs["pair"].tolist()
+    st.session_state.setdefault("w.pair_browser", pair_ids[0])
+    if st.session_state["w.pair_browser"] not in pair_ids:
+        st.session_state["w.pair_browser"] = pair_ids[0]
+    chosen = st.selectbox("Pair", pair_ids, key="w.pair_browser",
+                          format_func=lambda p: f"Pair {p}")
+    covs = list(dict.fromkeys(list(s.propensity.covariates) + list(s.matching.exact)))
+    st.dataframe(tables.pair_view(data, pairs, chosen, covs, labels), hide_index=True, width="stretch")
+    with st.expander(f"All {len(pairs)} pairs"):
+        st.dataframe(pd.DataFrame(pairs), hide_index=True, width="stretch")

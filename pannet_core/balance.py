@@ -1,0 +1,199 @@
+"""Covariate balance: absolute standardised mean differences and variance ratios.
+
+Formulas (Austin 2009; fixed by shared/CONTRACT.md):
+
+* numeric covariate: ``|m1 - m0| / sqrt((s1^2 + s0^2) / 2)`` with sample
+  variances (n - 1);
+* each level of a categorical covariate: ``|p1 - p0| / sqrt((p1(1-p1) + p0(1-p0)) / 2)``;
+* a covariate constant in both groups (denominator 0, equal means) has SMD 0;
+  different constants give ``inf``.
+
+After matching the same formulas are applied to the rows with weight > 0.
+When those weights are not all equal to 1 (ratio > 1 or matching with
+replacement), means are weighted, ``m = sum(w x) / sum(w)``, and variances are
+the unbiased weighted variance with reliability weights,
+``sum(w (x - m)^2) / (sum(w) - sum(w^2) / sum(w))`` (equal to the sample
+variance when all weights are 1; the formula cobalt's ``col_w_sd`` uses).
+The denominator is always computed in the sample being described (matched
+sample for ``smd_after``).
+"""
+from __future__ import annotations
+
+from typing import Iterable
+
+import numpy as np
+import pandas as pd
+
+from .design import factor_levels, level_label
+from .errors import PanNetError
+
+__all__ = ["smd", "smd_table", "weighted_mean_var"]
+
+
+def weighted_mean_var(x: np.ndarray, w: np.ndarray | None = None) -> tuple[float, float]:
+    """Mean and unbiased (reliability-weights) variance; NaN variance for < 2 values."""
+    x = np.asarray(x, dtype=float)
+    if w is None:
+        if x.size == 0:
+            return float("nan"), float("nan")
+        m = float(x.mean())
+        v = float(x.var(ddof=1)) if x.size > 1 else float("nan")
+        return m, v
+    w = np.asarray(w, dtype=float)
+    sw = w.sum()
+    if x.size == 0 or sw <= 0:
+        return float("nan"), float("nan")
+    m = float(np.sum(w * x) / sw)
+    denom = sw - np.sum(w * w) / sw
+    v = float(np.sum(w * (x - m) ** 2) / denom) if denom > 0 else float("nan")
+    return m, v
+
+
+def _ratio(num: float, den: float) -> float:
+    if den == 0:
+        return 0.0 if num == 0 else float("inf")
+    return abs(num) / den
+
+
+def smd(x_treated, x_control, categorical: bool = False, w_treated=None, w_control=None) -> float:
+    """Absolute standardised mean difference of one variable (Austin 2009).
+
+    Parameters
+    ----------
+    x_treated, x_control : array-like
+        Values in each group (NaN ignored).  With ``categorical=True`` they
+        are 0/1 indicators of one level.
+    categorical : bool
+        Use the proportion formula ``|p1 - p0| / sqrt((p1(1-p1) + p0(1-p0))/2)``.
+    w_treated, w_control : array-like, optional
+        Weights (see module docstring).
+
+    Returns
+    -------
+    float
+        0 if the variable is constant in both groups with equal values.
+    """
+    a = np.asarray(x_treated, dtype=float)
+    b = np.asarray(x_control, dtype=float)
+    wa = None if w_treated is None else np.asarray(w_treated, dtype=float)
+    wb = None if w_control is None else np.asarray(w_control, dtype=float)
+    ka, kb = ~np.isnan(a), ~np.isnan(b)
+    a, b = a[ka], b[kb]
+    wa = None if wa is None else wa[ka]
+    wb = None if wb is None else wb[kb]
+    m1, v1 = weighted_mean_var(a, wa)
+    m0, v0 = weighted_mean_var(b, wb)
+    if categorical:
+        v1, v0 = m1 * (1 - m1), m0 * (1 - m0)
+    if np.isnan(m1) or np.isnan(m0):
+        return float("nan")
+    v1 = 0.0 if np.isnan(v1) else v1
+    v0 = 0.0 if np.isnan(v0) else v0
+    return _ratio(m1 - m0, float(np.sqrt((v1 + v0) / 2)))
+
+
+def _variance_ratio(a, b, wa, wb) -> float:
+    _, v1 = weighted_mean_var(a, wa)
+    _, v0 = weighted_mean_var(b, wb)
+    if np.isnan(v1) or np.isnan(v0) or v0 == 0:
+        return float("nan")
+    return v1 / v0
+
+
+def smd_table(frame: pd.DataFrame, treated, covariates: Iterable[str], categorical: Iterable[str] = (),
+              weights=None, *, matched_weights=None) -> pd.DataFrame:
+    """Balance table before and after matching.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        One row per patient.
+    treated : str or array-like
+        Treatment column name or one bool / 0-1 value per row.
+    covariates : iterable of str
+    categorical : iterable of str
+        Covariates reported per level (all levels, R factor order).  Missing
+        values are left out of that covariate; pass them as a level such as
+        ``"N/A"`` to report them.
+    weights : array-like, optional
+        Matching weights per row (``MatchResult.data["weight"]``); rows with
+        weight > 0 (NaN = 0) form the matched sample.  None: ``smd_after`` and
+        ``vr_after`` are NaN.
+    matched_weights : array-like, optional
+        Alias of ``weights``.
+
+    Returns
+    -------
+    DataFrame
+        Columns ``variable`` (``age`` or ``size=<=20``), ``covariate``,
+        ``level`` (None for numeric), ``smd_before``, ``smd_after``,
+        ``vr_before``, ``vr_after`` (variance ratio treated / control for
+        numeric covariates, NaN for levels).
+    """
+    from .propensity import treatment_indicator
+
+    if weights is None:
+        weights = matched_weights
+    covariates = list(covariates)
+    categorical = set(categorical)
+    missing = [c for c in covariates if c not in frame.columns]
+    if missing:
+        raise PanNetError(f"The balance covariate(s) {missing} are not in the data.",
+                          "Correct the covariate names in the settings.")
+    t = treatment_indicator(frame, treated)
+    if weights is not None:
+        w = np.asarray(weights, dtype=float)
+        if w.shape != (len(frame),):
+            raise PanNetError(f"There are {w.size} matching weights for {len(frame)} rows.",
+                              "Pass one weight per row (MatchResult.data['weight']).")
+        w = np.where(np.isnan(w), 0.0, w)
+        after = w > 0
+        unit = bool(np.all(w[after] == 1.0))
+    rows = []
+
+    def _after(xa, xb, cat):
+        if weights is None:
+            return float("nan"), float("nan")
+        sa, sb = after & t, after & ~t
+        wa = None if unit else w[sa]
+        wb = None if unit else w[sb]
+        val = smd(xa[sa], xb[sb], cat, wa, wb)
+        vr = float("nan") if cat else _variance_ratio(*_drop_nan(xa[sa], xb[sb], wa, wb))
+        return val, vr
+
+    for c in covariates:
+        col = frame[c]
+        if c in categorical:
+            lab = col.map(level_label, na_action="ignore").to_numpy(dtype=object)
+            miss = col.isna().to_numpy(dtype=bool, na_value=True)
+            for lev in factor_levels(col):
+                name = level_label(lev)
+                x = np.where(miss, np.nan, (lab == name).astype(float))
+                before = smd(x[t], x[~t], True)
+                a, _ = _after(x, x, True)
+                rows.append({"variable": f"{c}={name}", "covariate": c, "level": name,
+                             "smd_before": before, "smd_after": a, "vr_before": float("nan"),
+                             "vr_after": float("nan")})
+        else:
+            if pd.api.types.is_bool_dtype(col.dtype) or pd.api.types.is_numeric_dtype(col.dtype):
+                x = col.astype("Float64").to_numpy(dtype=float, na_value=np.nan)
+            else:
+                conv = pd.to_numeric(col, errors="coerce")
+                if (conv.isna() & ~col.isna()).any():
+                    raise PanNetError(f"Covariate '{c}' holds text but is not declared categorical.",
+                                      f"Declare '{c}' as categorical or correct its values.")
+                x = conv.astype("Float64").to_numpy(dtype=float, na_value=np.nan)
+            before = smd(x[t], x[~t])
+            vr_b = _variance_ratio(*_drop_nan(x[t], x[~t], None, None))
+            a, vr_a = _after(x, x, False)
+            rows.append({"variable": c, "covariate": c, "level": None, "smd_before": before,
+                         "smd_after": a, "vr_before": vr_b, "vr_after": vr_a})
+    out = pd.DataFrame(rows, columns=["variable", "covariate", "level", "smd_before", "smd_after",
+                                      "vr_before", "vr_after"])
+    out["level"] = pd.Series([r["level"] for r in rows], index=out.index, dtype=object)
+    return out
+
+
+def _drop_nan(a, b, wa, wb):
+    ka, kb = ~np.isnan(a), ~np.isnan(b)
+    return a[ka], b[kb], (None if wa is None else wa[ka]), (None if wb is None else wb[kb])

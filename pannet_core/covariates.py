@@ -1,0 +1,251 @@
+"""Derived covariates of the Pan-NET studies (raw and binned, Table 1 levels).
+
+Raw (float): ``age`` (at stage IV: ``age_at_diagnosis``, else from
+``birth_date``), ``calendar_year`` (year of ``stage4_date``), ``age_baseline``
+(age at baseline, seed 001), ``baseline_year``; the canonical ``charlson``,
+``primary_size_cm``, ``liver_mets_n`` are used as they are.
+
+Binned (ordered categoricals, FIRST level = reference; ASCII labels):
+
+=======================  ==========================================  ========================
+column                   levels                                      from
+=======================  ==========================================  ========================
+age_group                <50, 50-59, 60-69, >=70                     age (000)
+calendar_period          2000-2009, 2010-2019                        calendar_year (000)
+charlson_group           0-1, 2-3, >=4                               charlson (000)
+primary_size_group       <2, 2-5, >5                                 primary_size_cm (000)
+liver_mets_group         1-3, 4-9, >=10                              liver_mets_n (000)
+age_group_001            <50, 50-59, 60-70, >70                      age_baseline, whole years
+time_period_001          1995-2005, 2006-2018                        baseline_year
+who_grade_001            G1, G2, G3                                  who_grade (NEC -> G3)
+liver_mets_group_001     0-3, 4-9, >=10                              liver_mets_n
+liver_met_size_group_001 0-3, 4-9, >=10                              liver_met_max_cm
+primary_size_group_001   0-3, 4-9, >=10                              primary_size_cm
+cga_group_001            within ref, 1-3x ref, >=3x ref              cga_uln (multiples of ULN)
+charlson_group_001       0, 1, 2, 3, >=4                             charlson
+=======================  ==========================================  ========================
+
+Boundaries: ``2-5`` cm includes 2 and 5; ``<2`` is below 2; ``>5`` above 5.
+The 001 size bins read "0-3" as below 4 cm, "4-9" as 4 to below 10 cm (the
+seed reports whole centimetres).  A liver metastasis count of 0 falls in
+``1-3`` (000's table has no 0 row).  ``who_grade`` "unknown" is missing for
+``who_grade_001``.  CgA: <= 1 x ULN within reference, below 3 x ULN "1-3x".
+Calendar years outside 2000-2019 get the levels ``<2000`` / ``>2019`` (and
+1995-2018 outside get ``<1995`` / ``>2018``) so nothing is silently mislabelled.
+
+Missing values become the last level ``N/A`` when ``missing == "level"``
+(only when a value is missing, so no empty level is created); with
+``"drop"`` they stay missing and the cohort drops the row with a reason.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+DAYS_PER_YEAR = 365.25
+NA_LEVEL = "N/A"
+
+#: Display names (dashboard, Table 1).
+COVARIATE_LABELS: dict[str, str] = {
+    "age": "Age",
+    "age_group": "Age",
+    "age_baseline": "Age at baseline",
+    "age_group_001": "Age (years)",
+    "sex": "Sex",
+    "functioning": "Hormonal expression (functioning)",
+    "calendar_year": "Calendar year",
+    "calendar_period": "Calendar year",
+    "baseline_year": "Year of baseline",
+    "time_period_001": "Time period",
+    "charlson": "Charlson comorbidity index",
+    "charlson_group": "Charlson CI",
+    "charlson_group_001": "Charlson co-morbidity index",
+    "primary_size_cm": "Size primary tumour (cm)",
+    "primary_size_group": "Size primary tumor (cm)",
+    "primary_size_group_001": "Size primary tumour (cm)",
+    "liver_mets_n": "Number of liver metastases",
+    "liver_mets_group": "No liver met",
+    "liver_mets_group_001": "Number of liver metastases",
+    "liver_met_max_cm": "Size of largest metastasis (cm)",
+    "liver_met_size_group_001": "Size of largest metastasis (cm)",
+    "extra_abdominal_mets": "Extra-abdominal metastases",
+    "extrahepatic_mets": "Extrahepatic metastases",
+    "who_grade": "WHO grade",
+    "who_grade_001": "WHO grade",
+    "hereditary": "Genetics",
+    "cga_uln": "Chromogranin A (x ULN)",
+    "cga_group_001": "Chromogranin A",
+    "albumin": "Serum albumin",
+    "ki67": "Ki-67 index (%)",
+}
+
+_LEVELS: dict[str, tuple[str, ...]] = {
+    "age_group": ("<50", "50-59", "60-69", ">=70"),
+    "calendar_period": ("<2000", "2000-2009", "2010-2019", ">2019"),
+    "charlson_group": ("0-1", "2-3", ">=4"),
+    "primary_size_group": ("<2", "2-5", ">5"),
+    "liver_mets_group": ("1-3", "4-9", ">=10"),
+    "age_group_001": ("<50", "50-59", "60-70", ">70"),
+    "time_period_001": ("<1995", "1995-2005", "2006-2018", ">2018"),
+    "who_grade_001": ("G1", "G2", "G3"),
+    "liver_mets_group_001": ("0-3", "4-9", ">=10"),
+    "liver_met_size_group_001": ("0-3", "4-9", ">=10"),
+    "primary_size_group_001": ("0-3", "4-9", ">=10"),
+    "cga_group_001": ("within ref", "1-3x ref", ">=3x ref"),
+    "charlson_group_001": ("0", "1", "2", "3", ">=4"),
+}
+
+#: Binned covariates and the raw column each is made from.
+BINNED_FROM: dict[str, str] = {
+    "age_group": "age", "calendar_period": "calendar_year", "charlson_group": "charlson",
+    "primary_size_group": "primary_size_cm", "liver_mets_group": "liver_mets_n",
+    "age_group_001": "age_baseline", "time_period_001": "baseline_year", "who_grade_001": "who_grade",
+    "liver_mets_group_001": "liver_mets_n", "liver_met_size_group_001": "liver_met_max_cm",
+    "primary_size_group_001": "primary_size_cm", "cga_group_001": "cga_uln",
+    "charlson_group_001": "charlson",
+}
+
+DERIVED_COLUMNS = ("age", "calendar_year", "age_baseline", "baseline_year") + tuple(_LEVELS)
+
+
+def _num(frame: pd.DataFrame, col: str) -> np.ndarray:
+    if col not in frame:
+        return np.full(len(frame), np.nan)
+    return pd.to_numeric(frame[col], errors="coerce").astype(float).to_numpy(na_value=np.nan)
+
+
+def _date(frame: pd.DataFrame, col: str) -> pd.Series | None:
+    if col not in frame:
+        return None
+    s = frame[col]
+    if not pd.api.types.is_datetime64_any_dtype(s):
+        s = pd.to_datetime(s, errors="coerce")
+    return s
+
+
+def _categorical(codes: np.ndarray, name: str, missing: str, index) -> pd.Series:
+    """codes: int level index, -1 = missing. Drops unused outer levels (<2000 ...)."""
+    levels = list(_LEVELS[name])
+    # drop the out-of-range guard levels when unused
+    for guard in ("<2000", ">2019", "<1995", ">2018"):
+        if guard in levels and not np.any(codes == levels.index(guard)):
+            pos = levels.index(guard)
+            codes = np.where(codes > pos, codes - 1, codes)
+            levels.pop(pos)
+    if missing == "level" and np.any(codes < 0):
+        codes = np.where(codes < 0, len(levels), codes)
+        levels.append(NA_LEVEL)
+    cat = pd.Categorical.from_codes(codes, categories=levels, ordered=True)
+    return pd.Series(cat, index=index, name=name)
+
+
+def _bin(values: np.ndarray, edges: list[float], right: bool = False) -> np.ndarray:
+    """Level index by ``np.digitize``; NaN -> -1."""
+    codes = np.digitize(values, edges, right=right)
+    return np.where(np.isnan(values), -1, codes)
+
+
+def age_at_stage4(frame: pd.DataFrame) -> np.ndarray:
+    """Age at stage IV: ``age_at_diagnosis``, else (stage4_date - birth_date) / 365.25."""
+    age = _num(frame, "age_at_diagnosis")
+    st4, birth = _date(frame, "stage4_date"), _date(frame, "birth_date")
+    if st4 is not None and birth is not None:
+        calc = ((st4 - birth).dt.days / DAYS_PER_YEAR).astype(float).to_numpy(na_value=np.nan)
+        age = np.where(np.isnan(age), calc, age)
+    return age
+
+
+def derive_covariates(frame: pd.DataFrame, missing: str = "level", baseline_col: str = "baseline_date") -> pd.DataFrame:
+    """Add every derived covariate to a copy of ``frame``.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        Canonical columns; ``baseline_col`` (from :mod:`pannet_core.timezero`)
+        is used for the seed-001 covariates when present, else stage IV.
+    missing : {"level", "drop"}
+        ``level``: missing values of binned covariates become level ``N/A``;
+        ``drop``: they stay missing.
+
+    Returns
+    -------
+    DataFrame
+        ``frame`` plus the columns in :data:`DERIVED_COLUMNS`.
+    """
+    out = frame.copy()
+    idx = out.index
+    age = age_at_stage4(out)
+    out["age"] = age
+    st4 = _date(out, "stage4_date")
+    out["calendar_year"] = (st4.dt.year.astype(float).to_numpy(na_value=np.nan) if st4 is not None
+                            else np.full(len(out), np.nan))
+    base = _date(out, baseline_col)
+    if base is None:
+        base = st4
+    if base is not None and st4 is not None:
+        shift = ((base - st4).dt.days / DAYS_PER_YEAR).astype(float).to_numpy(na_value=np.nan)
+        age_b = age + np.where(np.isnan(shift), 0.0, shift)
+    else:
+        age_b = age
+    out["age_baseline"] = age_b
+    out["baseline_year"] = (base.dt.year.astype(float).to_numpy(na_value=np.nan) if base is not None
+                            else np.full(len(out), np.nan))
+
+    year = out["calendar_year"].to_numpy()
+    charlson = _num(out, "charlson")
+    size = _num(out, "primary_size_cm")
+    nmets = _num(out, "liver_mets_n")
+    codes = {
+        "age_group": _bin(age, [50, 60, 70]),
+        "calendar_period": _bin(year, [2000, 2010, 2020]),
+        "charlson_group": _bin(charlson, [2, 4]),
+        "primary_size_group": np.where(np.isnan(size), -1, np.where(size < 2, 0, np.where(size <= 5, 1, 2))),
+        "liver_mets_group": _bin(nmets, [4, 10]),
+        "age_group_001": _bin(np.floor(age_b), [50, 60, 71]),
+        "time_period_001": _bin(out["baseline_year"].to_numpy(), [1995, 2006, 2019]),
+        "liver_mets_group_001": _bin(nmets, [4, 10]),
+        "liver_met_size_group_001": _bin(_num(out, "liver_met_max_cm"), [4, 10]),
+        "primary_size_group_001": _bin(size, [4, 10]),
+        "charlson_group_001": _bin(charlson, [1, 2, 3, 4]),
+    }
+    cga = _num(out, "cga_uln")
+    codes["cga_group_001"] = np.where(np.isnan(cga), -1, np.where(cga <= 1, 0, np.where(cga < 3, 1, 2)))
+    if "who_grade" in out:
+        g = out["who_grade"].astype(object).to_numpy()
+        codes["who_grade_001"] = np.select([g == "G1", g == "G2", (g == "G3") | (g == "NEC")], [0, 1, 2], -1)
+    else:
+        codes["who_grade_001"] = np.full(len(out), -1)
+    for name in _LEVELS:
+        out[name] = _categorical(np.asarray(codes[name], dtype=int), name, missing, idx)
+    return out
+
+
+def as_levels(series: pd.Series, missing: str = "level") -> pd.Series:
+    """A canonical categorical column (bool or text) as an ordered categorical.
+
+    Booleans become ``no``/``yes`` (``no`` first = reference); text keeps the
+    order of first sorted appearance (``who_grade`` G1 < G2 < ...).  Missing
+    values become ``N/A`` when ``missing == "level"``.
+    """
+    s = series
+    if pd.api.types.is_bool_dtype(s) or str(s.dtype) == "boolean":
+        b = s.astype("boolean")
+        vals = np.where(b.isna().to_numpy(), None, np.where(b.fillna(False).to_numpy(dtype=bool), "yes", "no"))
+        levels = [lv for lv in ("no", "yes") if lv in set(vals)] or ["no"]
+    elif isinstance(s.dtype, pd.CategoricalDtype):
+        levels = [c for c in s.cat.categories if c in set(s.dropna())]
+        vals = s.astype(object).where(s.notna(), None).to_numpy()
+    else:
+        vals = s.astype(object).where(s.notna(), None).to_numpy()
+        levels = sorted({v for v in vals if v is not None}, key=str)
+    has_na = any(v is None for v in vals)
+    if has_na and missing == "level":
+        vals = np.array([NA_LEVEL if v is None else v for v in vals], dtype=object)
+        levels = levels + [NA_LEVEL]
+    cat = pd.Categorical([v for v in vals], categories=levels, ordered=True)
+    return pd.Series(cat, index=series.index, name=series.name)
+
+
+def label(name: str) -> str:
+    """Display name of a covariate (the name itself if unknown)."""
+    return COVARIATE_LABELS.get(name, name.replace("_", " "))

@@ -1,0 +1,215 @@
+"""The Streamlit dashboard driven headless with ``streamlit.testing.v1.AppTest``.
+
+Covers: every page renders with the demo cohort, the caliper changes the
+pairs without refitting the propensity model, settings survive page
+switches, a bad upload is an ``st.error`` (never an exception), and a saved
+settings file loads back identically through the Data page.
+"""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("streamlit")
+from streamlit.testing.v1 import AppTest  # noqa: E402
+
+from board import fmt, matching_ui  # noqa: E402
+from pannet_core.settings import Settings, load_preset  # noqa: E402
+
+APP = str(Path(__file__).resolve().parents[1] / "app.py")
+PAGES = ["pages/1_data.py", "pages/2_eligibility.py", "pages/3_matching.py", "pages/4_survival.py",
+         "pages/5_report.py"]
+TITLES = ["Data", "Eligibility", "Propensity-score matching", "Survival", "Report"]
+
+
+def _app() -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=90)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+@pytest.fixture(scope="module")
+def at():
+    return _app()
+
+
+def _settings(at) -> Settings:
+    return at.session_state["pnb_settings"]
+
+
+def _pairs(at) -> int:
+    text = next(m.value for m in at.markdown if "matched-count" in m.value)
+    return int(re.search(r"Matched: (\d+) pairs", text).group(1))
+
+
+def _go(at, i: int) -> AppTest:
+    at.switch_page(PAGES[i]).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert [t.value for t in at.title] == [TITLES[i]]
+    return at
+
+
+# --------------------------------------------------------------------------- smoke
+def test_opens_with_demo_and_000_preset(at):
+    assert _settings(at) == load_preset("primary_tumour_resection")
+    assert any("Synthetic demonstration data" in w.value for w in at.warning)
+    assert at.session_state["pnb_table"].is_demo
+    assert at.sidebar.selectbox(key="w.sidebar.preset").value == "primary_tumour_resection"
+
+
+@pytest.mark.parametrize("i", range(len(PAGES)))
+def test_every_page_renders_without_error(at, i):
+    _go(at, i)
+    # the validation summary of the Data page is the only st.error allowed (it reports the file, not the app)
+    errors = [e.value for e in at.error if "Each line says the row" not in e.value]
+    assert not errors
+    assert not [x.value for x in at.info if "not available yet" in x.value]
+
+
+def test_pages_show_their_key_elements(at):
+    _go(at, 0)
+    assert at.get("file_uploader")
+    _go(at, 2)
+    assert at.slider(key="w.matching.caliper").value == pytest.approx(_settings(at).matching.caliper)
+    assert _pairs(at) > 0
+    assert any(m.value.startswith("**Resolved caliper width: 0.") for m in at.markdown)
+    _go(at, 3)
+    assert any("Log-rank P = " in m.value for m in at.markdown)
+    _go(at, 4)
+    labels = [b.proto.label for b in at.get("download_button")]
+    assert "Slide as PNG" in labels and "Download all (zip)" in labels and "Settings (JSON)" in labels
+
+
+# --------------------------------------------------------------------------- caliper
+def test_caliper_changes_pairs_without_refitting_the_propensity_model():
+    from board.cached import CALLS
+
+    at = _app()
+    _go(at, 2)
+    before = _pairs(at)
+    fits = CALLS["fit"]
+    at.slider(key="w.matching.caliper").set_value(0.005).run()
+    assert not at.exception
+    assert _settings(at).matching.caliper == 0.005
+    after = _pairs(at)
+    assert after != before
+    assert CALLS["fit"] == fits  # stage 2 came from the cache
+
+
+# --------------------------------------------------------------------------- page switches
+def test_switching_pages_keeps_every_setting():
+    at = _app()
+    _go(at, 2)
+    at.slider(key="w.matching.caliper").set_value(0.2).run()
+    at.selectbox(key="w.matching.order").set_value("smallest").run()
+    at.toggle(key="w.matching.replace").set_value(True).run()
+    at.radio(key="w.propensity.missing").set_value("drop").run()
+    _go(at, 3)
+    at.selectbox(key="w.survival.ci").set_value("log").run()
+    at.radio(key="w.study.endpoint").set_value("pfs").run()
+    _go(at, 1)
+    at.toggle(key="w.eligibility.1.grade.enabled").set_value(False).run()
+    expected = _settings(at)
+    for i in (0, 4, 3, 2, 1, 0):
+        _go(at, i)
+        assert _settings(at) == expected
+    assert expected.matching.caliper == 0.2 and expected.matching.order == "smallest"
+    assert expected.matching.replace and expected.propensity.missing == "drop"
+    assert expected.survival.ci == "log" and expected.study.endpoint == "pfs"
+    assert expected.eligibility[1].enabled is False
+    # widgets are re-seeded from the settings after the switch
+    _go(at, 2)
+    assert at.slider(key="w.matching.caliper").value == pytest.approx(0.2)
+    assert at.selectbox(key="w.matching.order").value == "smallest"
+    assert at.sidebar.radio(key="w.sidebar.endpoint").value == "pfs"
+
+
+def test_preset_switch_from_sidebar():
+    at = _app()
+    at.sidebar.selectbox(key="w.sidebar.preset").set_value("liver_surgery_tha").run()
+    assert not at.exception
+    assert _settings(at) == load_preset("liver_surgery_tha")
+    _go(at, 2)
+    assert at.selectbox(key="w.study.comparison").value == "liver_surgery_tha"
+
+
+# --------------------------------------------------------------------------- uploads
+def test_bad_upload_shows_error_and_keeps_demo():
+    at = _app()
+    at.file_uploader(key="upload_table").set_value(("broken.xlsx", b"this is not a workbook", "text/plain")).run()
+    assert not at.exception
+    assert at.error and "broken.xlsx" in at.error[0].value
+    assert "Traceback" not in at.error[0].value
+    assert at.session_state["pnb_table"].is_demo
+
+
+def test_good_upload_replaces_the_table():
+    from pannet_core.demo import make_demo_cohort
+
+    data = make_demo_cohort().head(300).to_csv(index=False).encode()
+    at = _app()
+    at.file_uploader(key="upload_table").set_value(("registry.csv", data, "text/csv")).run()
+    assert not at.exception
+    entry = at.session_state["pnb_table"]
+    assert not entry.is_demo and len(entry.frame) == 300 and entry.raw == data
+    assert not any("Synthetic demonstration data" in w.value for w in at.warning)
+
+
+def test_upload_handler_function_reports_problems():
+    """The handler the page calls is a plain function (bytes in, st.error text stored)."""
+    at = _app()
+    at.session_state["pnb_inject_upload"] = ("empty.csv", b"")
+    at.run()
+    assert not at.exception
+    assert any("empty" in e.value for e in at.error)
+
+
+# --------------------------------------------------------------------------- saved settings
+def test_saved_settings_load_back_identically():
+    at = _app()
+    changed = (load_preset("primary_tumour_resection")
+               .with_values("matching", caliper=0.05, order="random", seed=7)
+               .with_values("survival", ci="log", horizons=(1.0, 2.0)))
+    text = changed.to_json().encode()
+    at.file_uploader(key="upload_settings").set_value(("mine.json", text, "application/json")).run()
+    assert not at.exception
+    assert _settings(at) == changed
+    assert Settings.from_json(_settings(at).to_json()) == changed
+    _go(at, 2)
+    assert at.slider(key="w.matching.caliper").value == pytest.approx(0.05)
+
+
+def test_bad_settings_file_is_an_error_not_an_exception():
+    at = _app()
+    before = _settings(at)
+    at.file_uploader(key="upload_settings").set_value(
+        ("bad.json", b'{"study": {"comparison": "nonsense"}, "propensity": {"covariates": ["age"]}}',
+         "application/json")).run()
+    assert not at.exception
+    assert any("study.comparison" in e.value for e in at.error)
+    assert _settings(at) == before
+
+
+# --------------------------------------------------------------------------- helpers
+def test_number_formats():
+    assert fmt.p_value(0.0004) == "<0.001"
+    assert fmt.p_value(0.04567) == "0.046"
+    assert fmt.p_value(float("nan")) == "–"
+    assert fmt.pct(0.12345) == "12.3%"
+    assert fmt.pct(45.26, fraction=False) == "45.3%"
+    assert fmt.ci(0.5, 0.4, 0.61, percent=True) == "50.0% (40.0–61.0)"
+    assert fmt.years(4.23, 3.1, None) == "4.2 y (3.1–NR)"
+
+
+def test_binned_raw_switch_round_trips():
+    s = load_preset("primary_tumour_resection")
+    raw = matching_ui.with_binning(s, "raw", None)
+    assert "age" in raw.propensity.covariates and "age_group" not in raw.propensity.covariates
+    assert "age" not in raw.propensity.categorical
+    assert matching_ui.binning_mode(raw) == "raw"
+    back = matching_ui.with_binning(raw, "binned", None)
+    assert back.propensity.covariates == s.propensity.covariates
+    assert set(back.propensity.categorical) == set(s.propensity.categorical)

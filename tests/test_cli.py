@@ -1,0 +1,166 @@
+"""The headless command line answers exactly as shared/CONTRACT.md says."""
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from pannet_core.cli import main
+from pannet_core.settings import load_preset
+
+PRESET = Path(__file__).parents[1] / "pannet_core" / "presets" / "primary_tumour_resection.json"
+
+
+@pytest.fixture(scope="module")
+def demo_csv(tmp_path_factory):
+    out = tmp_path_factory.mktemp("demo") / "demo.csv"
+    assert main(["demo", "--out", str(out)]) == 0
+    return out
+
+
+@pytest.fixture(scope="module")
+def run_out(demo_csv, tmp_path_factory):
+    out = tmp_path_factory.mktemp("run") / "res"
+    assert main(["run", "--data", str(demo_csv), "--settings", str(PRESET), "--out", str(out), "--no-figures"]) == 0
+    return out
+
+
+def test_demo_writes_the_synthetic_cohort(demo_csv):
+    frame = pd.read_csv(demo_csv)
+    assert len(frame) == 733
+    assert frame["patient_id"].is_unique
+
+
+def test_run_writes_results_with_contract_names(run_out):
+    doc = json.loads((run_out / "results.json").read_text())
+    for key in ("n", "n_treated", "n_control", "caliper_width", "pairs", "balance", "km", "logrank", "cox",
+                "flow", "table1", "table1_matched"):
+        assert key in doc, key
+    assert doc["n"] == 194 and doc["n_treated"] == 65 and doc["n_control"] == 129
+    assert doc["caliper_width"] == pytest.approx(0.1)  # ps_absolute: the caliper itself
+    assert set(doc["km"]) == {"unmatched", "matched"}
+    for cohort in ("unmatched", "matched"):
+        for group in ("treated", "control"):
+            g = doc["km"][cohort][group]
+            assert set(g) >= {"n", "events", "median", "survival"}
+            assert set(g["median"]) == {"est", "lo", "hi"}
+            assert set(g["survival"]) == {"1", "3", "5"}
+    assert set(doc["logrank"]) == {"unmatched", "matched", "matched_pair_stratified"}
+    assert set(doc["logrank"]["matched"]) == {"chisq", "df", "p"}
+    assert set(doc["cox"]) == {"unmatched", "matched_robust"}
+    assert set(doc["cox"]["matched_robust"]) == {"hr", "lo", "hi", "p"}
+    assert doc["flow"][0]["n_in"] == 733
+    assert all(set(r) == {"step", "n_in", "n_excluded", "n_out"} for r in doc["flow"])
+    for b in doc["balance"]:
+        assert set(b) == {"variable", "smd_before", "smd_after"}
+    row = doc["table1"][0]
+    assert set(row) >= {"variable", "level", "treated_n", "treated_pct", "control_n", "control_pct", "p", "smd"}
+    treated_ids = [t for t, _ in doc["pairs"]]
+    control_ids = [c for _, c in doc["pairs"]]
+    assert len(set(treated_ids)) == len(treated_ids) and len(set(control_ids)) == len(control_ids)
+    assert doc["km"]["matched"]["treated"]["n"] == len(doc["pairs"])
+
+
+def test_matched_cohort_csv_has_every_row_and_empty_pairs_for_unmatched(run_out):
+    doc = json.loads((run_out / "results.json").read_text())
+    mc = pd.read_csv(run_out / "matched_cohort.csv")
+    assert len(mc) == doc["n"]
+    assert {"patient_id", "propensity_score", "pair"} <= set(mc.columns)
+    assert mc.loc[mc["matched"] == 0, "pair"].isna().all()
+    assert mc.loc[mc["matched"] == 1, "pair"].notna().all()
+    assert mc["pair"].nunique() == len(doc["pairs"])
+    assert not (run_out / "figures").exists()  # --no-figures
+
+
+def test_generic_columns_settings_run(tmp_path, run_out):
+    """A plain one-row-per-patient CSV runs with the CONTRACT.md ``columns`` block."""
+    mc = pd.read_csv(run_out / "matched_cohort.csv")
+    data = mc[["patient_id", "treated", "time_years", "event", "age_group", "sex", "who_grade"]]
+    data = data.assign(days=data["time_years"] * 365.25).drop(columns="time_years")
+    data.to_csv(tmp_path / "generic.csv", index=False)
+    settings = {"columns": {"id": "patient_id", "treatment": "treated", "time": "days", "event": "event",
+                            "time_unit": "days"},
+                "propensity": {"covariates": ["age_group", "sex", "who_grade"],
+                               "categorical": ["age_group", "sex", "who_grade"]},
+                "matching": {"ratio": 1, "caliper": 0.2, "caliper_scale": "logit", "replace": False,
+                             "order": "largest", "seed": 0},
+                "survival": {"ci": "log", "horizons": [1, 3, 5]}}
+    (tmp_path / "s.json").write_text(json.dumps(settings))
+    assert main(["run", "--data", str(tmp_path / "generic.csv"), "--settings", str(tmp_path / "s.json"),
+                 "--out", str(tmp_path / "out"), "--no-figures"]) == 0
+    doc = json.loads((tmp_path / "out" / "results.json").read_text())
+    assert doc["n"] == 194 and "flow" not in doc
+    assert doc["km"]["unmatched"]["treated"]["n"] == 65
+
+
+def _write(path: Path, content) -> Path:
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        path.write_text(content)
+    return path
+
+
+def _settings_with(tmp_path, **matching):
+    d = load_preset("primary_tumour_resection").to_dict()
+    d["matching"].update(matching)
+    return _write(tmp_path / "s.json", json.dumps(d))
+
+
+# one line per bad input: (case, data maker, settings maker, exit code, words in the message)
+BAD_RUNS = [
+    ("data file missing", lambda t, demo: t / "nope.csv", lambda t: PRESET, 1, "nope.csv"),
+    ("empty data file", lambda t, demo: _write(t / "e.csv", ""), lambda t: PRESET, 1, "empty"),
+    ("binary data file", lambda t, demo: _write(t / "b.csv", bytes(range(256)) * 8), lambda t: PRESET, 1, ""),
+    ("settings not JSON", lambda t, demo: demo, lambda t: _write(t / "s.json", "{oops"), 2, "not valid JSON"),
+    ("settings missing", lambda t, demo: demo, lambda t: t / "none.json", 2, "none.json"),
+    ("unknown scale", lambda t, demo: demo, lambda t: _settings_with(t, caliper_scale="sd"), 2, "caliper_scale"),
+    ("no pair in caliper", lambda t, demo: demo, lambda t: _settings_with(t, caliper=1e-9), 1, "caliper"),
+]
+
+
+@pytest.mark.parametrize("case, data, settings, code, words", BAD_RUNS, ids=[b[0] for b in BAD_RUNS])
+def test_bad_input_exits_with_a_message_and_writes_nothing(case, data, settings, code, words, tmp_path, demo_csv,
+                                                           capsys):
+    out = tmp_path / "out"
+    rc = main(["run", "--data", str(data(tmp_path, demo_csv)), "--settings", str(settings(tmp_path)),
+               "--out", str(out), "--no-figures"])
+    err = capsys.readouterr().err
+    assert rc == code
+    assert words.lower() in err.lower()
+    assert "Traceback" not in err and err.count("\n") == 1  # one paragraph
+    assert not out.exists()
+
+
+def test_whole_process_error_has_no_traceback(tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "pannet_core", "run", "--data", str(tmp_path / "x.csv"),
+                           "--settings", str(PRESET), "--out", str(tmp_path / "o")],
+                          capture_output=True, text=True, cwd=Path(__file__).parents[1])
+    assert proc.returncode == 1
+    assert "Traceback" not in proc.stderr and "x.csv" in proc.stderr
+
+
+def test_usage_error_exit_2(capsys):
+    with pytest.raises(SystemExit) as info:
+        main(["run", "--data", "x.csv"])
+    assert info.value.code == 2
+
+
+def test_validate_demo_is_usable(demo_csv, capsys):
+    assert main(["validate", "--data", str(demo_csv), "--settings", str(PRESET)]) == 0
+    assert "usable" in capsys.readouterr().out
+
+
+def test_validate_lists_every_problem_and_exits_1(tmp_path, demo_csv, capsys):
+    frame = pd.read_csv(demo_csv)
+    frame.loc[3, "patient_id"] = frame.loc[2, "patient_id"]         # duplicate id
+    frame["charlson"] = frame["charlson"].astype(object)
+    frame.loc[5, "charlson"] = "many"                                # text in a number column
+    bad = tmp_path / "bad.csv"
+    frame.to_csv(bad, index=False)
+    assert main(["validate", "--data", str(bad), "--settings", str(PRESET)]) == 1
+    out = capsys.readouterr().out
+    assert "many" in out and "charlson" in out
+    assert "ERROR" in out

@@ -1,0 +1,74 @@
+"""The generic one-row-per-patient cohort (CONTRACT.md ``columns`` block)."""
+import numpy as np
+import pandas as pd
+import pytest
+
+from pannet_core.errors import PanNetError
+from pannet_core.generic import prepare_generic
+from pannet_core.settings import ColumnsSettings
+
+COLS = ColumnsSettings(id="pid", treatment="trt", time="days", event="dead", time_unit="days")
+
+
+def table(**over):
+    t = pd.DataFrame({"pid": [3, 1, 2, 10], "trt": [1, 0, 1, 0], "days": [365.25, 730.5, 0.0, 100.0],
+                      "dead": [1, 0, 1, 1], "age": [50.0, 60.0, 70.0, 80.0]})
+    for k, v in over.items():
+        t[k] = v
+    return t
+
+
+def test_sorted_by_numeric_id_and_converted_to_years():
+    out = prepare_generic(table(), COLS)
+    assert out["patient_id"].tolist() == [1, 2, 3, 10]  # numeric, not "1, 10, 2, 3"
+    assert out["time"].tolist() == pytest.approx([2.0, 0.0, 1.0, 100 / 365.25], rel=1e-15)
+    assert out["treated"].tolist() == [False, True, True, False]
+    assert out["event"].tolist() == [0, 1, 1, 1]
+    assert out["age"].tolist() == [60.0, 70.0, 50.0, 80.0]
+
+
+def test_input_is_not_modified():
+    t = table()
+    before = t.copy()
+    prepare_generic(t, COLS)
+    pd.testing.assert_frame_equal(t, before)
+
+
+def test_text_codes_and_r_status_codes():
+    out = prepare_generic(table(trt=["yes", "no", "yes", "no"], dead=[2, 1, 2, 2]), COLS)
+    assert out["treated"].tolist() == [False, True, True, False]
+    assert out["event"].tolist() == [0, 1, 1, 1]
+
+
+def test_named_treated_value():
+    cols = ColumnsSettings(id="pid", treatment="trt", time="days", event="dead", treated_value="B")
+    out = prepare_generic(table(trt=["A", "B", "A", "B"]), cols)
+    assert out["treated"].tolist() == [True, False, False, True]
+
+
+BAD = [
+    ("three treatment values", dict(trt=[0, 1, 2, 1]), "3 different values"),
+    ("unclear coding", dict(trt=["A", "B", "A", "B"]), "Cannot tell"),
+    ("negative time", dict(days=[1.0, -2.0, 3.0, 4.0]), "negative"),
+    ("text time", dict(days=["1", "x", "3", "4"]), "has text 'x'"),
+    ("missing time", dict(days=[1.0, np.nan, 3.0, 4.0]), "empty"),
+    ("duplicate id", dict(pid=[1, 1, 2, 3]), "more than once"),
+    ("missing event", dict(dead=[1, None, 0, 1]), "empty"),
+]
+
+
+@pytest.mark.parametrize("case, over, words", BAD, ids=[b[0] for b in BAD])
+def test_bad_cohorts_get_a_message_with_a_fix(case, over, words):
+    with pytest.raises(PanNetError) as info:
+        prepare_generic(table(**over), COLS)
+    assert words in info.value.message and "Fix:" in info.value.message
+
+
+def test_missing_column_is_named():
+    with pytest.raises(PanNetError, match=r"\['dead'\]"):
+        prepare_generic(table().drop(columns="dead"), COLS)
+
+
+def test_header_only_file():
+    with pytest.raises(PanNetError, match="no patients"):
+        prepare_generic(table().iloc[:0], COLS)
