@@ -121,10 +121,8 @@ def with_binning(s: Settings, mode: str, prepared) -> Settings:
     suffix_001 = s.is_pannet and s.study.comparison == "liver_surgery_tha"
     binned_of: dict[str, str] = {}
     for b, r in raw_of.items():
-        if r == b:
-            continue
-        if r not in binned_of or (b.endswith("_001") == suffix_001):
-            binned_of[r] = b
+        if b.endswith("_001") == suffix_001:  # the binning of the chosen study only
+            binned_of.setdefault(r, b)
     out = []
     for c in s.propensity.covariates:
         if mode == "raw" and c in raw_of:

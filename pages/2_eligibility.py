@@ -1,7 +1,7 @@
 """Page 2 - Eligibility: every criterion switchable and editable, live CONSORT flow, excluded patients."""
 import streamlit as st
 
-from board import cached, state
+from board import cached, figs, state
 from board.optional import core, missing_note
 from pannet_core.settings import Rule
 
@@ -55,58 +55,63 @@ def _param_widget(i: int, rule: Rule, spec: dict, container) -> None:
                       disabled=not rule.enabled)
 
 
-left, right = st.columns([5, 6], gap="large")
-with left:
-    st.subheader("Criteria (applied in this order)")
-    for i, rule in enumerate(s.eligibility):
-        spec = catalogue.get(rule.name)
-        if spec is None:
-            st.warning(f"Unknown criterion {rule.name!r} in the settings.")
-            continue
-        box = st.container(border=True)
-        state.control(box.toggle, f"**{spec['label']}**", state.key_for("eligibility", i, rule.name, "enabled"),
-                      rule.enabled, _set_rule(i, lambda r, v: Rule(r.name, bool(v), dict(r.params))),
-                      help=spec["description"])
-        for p in spec["params"]:
-            _param_widget(i, rule, p, box)
-    unused = [n for n in catalogue if n not in {r.name for r in s.eligibility}]
-    if unused:
-        with st.expander("Add a criterion"):
-            add = st.selectbox("Criterion", unused, format_func=lambda n: catalogue[n]["label"], key="w.elig.add")
-            if st.button("Add", icon=":material/add:"):
-                state.update(lambda s: s.replace(eligibility=tuple(s.eligibility) + (Rule(add, True, {}),)))
-                st.rerun()
+def _rule_box(i: int, rule: Rule) -> None:
+    spec = catalogue.get(rule.name)
+    if spec is None:
+        st.warning(f"Unknown criterion {rule.name!r} in the settings.")
+        return
+    box = st.container(border=True)
+    state.control(box.toggle, f"**{i + 1}. {spec['label']}**", state.key_for("eligibility", i, rule.name, "enabled"),
+                  rule.enabled, _set_rule(i, lambda r, v: Rule(r.name, bool(v), dict(r.params))),
+                  help=spec["description"])
+    for p in spec["params"]:
+        _param_widget(i, rule, p, box)
+
+
+st.subheader("Criteria (applied in this order)")
+half = (len(s.eligibility) + 1) // 2
+left, right = st.columns(2, gap="large")
+for i, rule in enumerate(s.eligibility):
+    with left if i < half else right:
+        _rule_box(i, rule)
+unused = [n for n in catalogue if n not in {r.name for r in s.eligibility}]
+if unused:
+    with st.expander("Add a criterion"):
+        add = st.selectbox("Criterion", unused, format_func=lambda n: catalogue[n]["label"], key="w.elig.add")
+        if st.button("Add", icon=":material/add:"):
+            state.update(lambda s: s.replace(eligibility=tuple(s.eligibility) + (Rule(add, True, {}),)))
+            st.rerun()
 
 prepared, problem = cached.current_prepared()
-with right:
-    st.subheader("CONSORT flow")
-    if prepared is None:
-        (st.info if problem and "not available yet" in problem else st.error)(problem)
-        st.stop()
-    result, _ = cached.current_result()
-    n_t = int(prepared.frame["treated"].sum())
-    n_c = len(prepared.frame) - n_t
-    figures = core("figures")
-    if figures is not None and prepared.flow is not None:
-        fig = figures.consort_figure(prepared.flow, n_t, n_c, result.n_pairs if result is not None else None)
-        st.plotly_chart(fig, width="stretch", key="consort")
-    elif prepared.flow is not None:
+st.subheader("CONSORT flow")
+if prepared is None:
+    (st.info if problem and "not available yet" in problem else st.error)(problem)
+    st.stop()
+result, _ = cached.current_result()
+n_t = int(prepared.frame["treated"].sum())
+n_c = len(prepared.frame) - n_t
+figures = core("figures")
+if prepared.flow is not None:
+    st.caption(f"{int(prepared.flow['n_in'].iloc[0])} patients in the file, {len(prepared.frame)} analysed "
+               f"({n_t} treated, {n_c} controls).")
+    if figures is not None:
+        fig = figs.consort(result) if result is not None else figures.consort_figure(prepared.flow, n_t, n_c)
+        w, h = figures.export_size(fig)
+        st.plotly_chart(fig, width="stretch", height=int(1150 * h / w), key="consort")
+    else:
         st.info(missing_note("The CONSORT diagram"))
-        st.dataframe(prepared.flow, hide_index=True, width="stretch")
-    if prepared.flow is not None:
-        flow = prepared.flow
-        st.caption(f"{int(flow['n_in'].iloc[0])} patients in the file, {len(prepared.frame)} analysed "
-                   f"({n_t} treated, {n_c} controls).")
 
 st.subheader("Excluded patients")
 excluded = prepared.excluded
 if excluded is None or len(excluded) == 0:
     st.success("No patient was excluded.")
 else:
-    counts = (excluded.groupby(["step", "reason"], sort=False).size().rename("patients").reset_index()
-              .sort_values("patients", ascending=False))
+    step_label = dict(zip(prepared.flow["step"], prepared.flow["label"])) if prepared.flow is not None else {}
+    counts = (excluded.groupby("step", sort=False).size().rename("Patients").reset_index())
+    counts.insert(1, "Criterion", counts["step"].map(lambda x: step_label.get(x, x)))
     c1, c2 = st.columns([2, 3], gap="large")
-    c1.markdown(f"**{len(excluded)} excluded** - by reason")
-    c1.dataframe(counts, hide_index=True, width="stretch")
-    c2.markdown("**Every excluded patient**")
-    c2.dataframe(excluded, hide_index=True, width="stretch", height=360)
+    c1.markdown(f"**{len(excluded)} excluded**, by criterion")
+    c1.dataframe(counts.drop(columns="step"), hide_index=True, width="stretch")
+    c2.markdown("**Every excluded patient with the reason**")
+    c2.dataframe(excluded, hide_index=True, width="stretch", height=360,
+                 column_config={"patient_id": "Patient", "step": "Criterion", "reason": "Reason"})

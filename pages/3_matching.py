@@ -2,7 +2,7 @@
 import pandas as pd
 import streamlit as st
 
-from board import cached, fmt, matching_ui, state, tables
+from board import cached, figs, fmt, matching_ui, state, tables
 from board.optional import core, missing_note
 from pannet_core.settings import CALIPER_SCALES, ORDERS
 
@@ -93,14 +93,13 @@ f1, f2 = st.columns(2, gap="large")
 with f1:
     st.subheader("Propensity score overlap")
     if figures is not None:
-        st.plotly_chart(figures.ps_overlap(result.data), width="stretch", key="ps_overlap")
+        st.plotly_chart(figs.overlap(result), width="stretch", key="ps_overlap")
     else:
         st.info(missing_note("The overlap figure"))
 with f2:
     st.subheader("Balance (love plot)")
     if figures is not None:
-        st.plotly_chart(figures.love_plot(result.balance, threshold=s.balance.threshold), width="stretch",
-                        key="love_plot")
+        st.plotly_chart(figs.love(result), width="stretch", key="love_plot")
     else:
         st.info(missing_note("The love plot"))
 

@@ -1,7 +1,8 @@
 """Page 4 - Survival: Kaplan-Meier unmatched and matched, tests, hazard ratios, Cox models."""
+import plotly.graph_objects as go
 import streamlit as st
 
-from board import cached, fmt, state, tables
+from board import cached, figs, fmt, state, tables
 from board.optional import core, missing_note
 from pannet_core.settings import CI_TYPES
 
@@ -27,22 +28,28 @@ if s.survival.truncate_at_risk is not None:
                         min_value=0.05, max_value=0.95, step=0.05, format="%.2f")
 
 result = cached.result_or_stop()
-figs = cached.result_figures(result) if core("export") is not None else {}
 ep = s.study.endpoint if s.is_pannet else "os"
 export = core("export")
+figures = core("figures")
 
+TITLES = {"unmatched": "All analysed patients (unmatched)", "matched": "Propensity-matched"}
+for which in ("unmatched", "matched"):
+    st.subheader(f"Kaplan-Meier: {TITLES[which].lower()}")
+    if figures is not None:
+        fig = figs.km(result, which)
+        cfg = export.plotly_config(f"km_{ep}_{which}", fig) if export is not None else None
+        # on screen the subheader carries the title; the exported figure keeps it
+        st.plotly_chart(go.Figure(fig).update_layout(title=None, margin_t=90), width="stretch", height=640,
+                        key=f"km_{which}", config=cfg)
+    else:
+        st.info(missing_note("The Kaplan-Meier figure"))
+
+st.subheader("Unmatched and matched side by side")
 left, right = st.columns(2, gap="large")
-for col, which, title in ((left, "unmatched", "All analysed patients (unmatched)"),
-                          (right, "matched", "Propensity-matched")):
+for col, which in ((left, "unmatched"), (right, "matched")):
     comp = getattr(result, which)
     with col:
-        st.subheader(title)
-        fig = figs.get(f"km_{ep}_{which}")
-        if fig is not None:
-            cfg = export.plotly_config(f"km_{ep}_{which}", fig)
-            st.plotly_chart(fig, width="stretch", key=f"km_{which}", config=cfg)
-        else:
-            st.info(missing_note("The Kaplan-Meier figure"))
+        st.markdown(f"**{TITLES[which]}**")
         st.dataframe(tables.survival_display(comp, labels, s.survival.horizons), hide_index=True, width="stretch")
         p_text = f"Log-rank P = {fmt.p_value(comp.logrank.p)}"
         if which == "matched":
@@ -53,18 +60,16 @@ if result.cox_models is not None and len(result.cox_models):
     st.subheader("Cox regression: univariable and multivariable")
     a, b = st.columns([3, 2], gap="large")
     a.dataframe(tables.cox_display(result.cox_models), hide_index=True, width="stretch")
-    if "forest" in figs:
-        b.plotly_chart(figs["forest"], width="stretch", key="forest")
+    if figures is not None:
+        b.plotly_chart(figs.forest(result), width="stretch", key="forest")
 
 if result.sensitivity is not None:
     st.subheader(f"Sensitivity analysis: {result.sensitivity.label}")
     sens = result.sensitivity
-    figures = core("figures")
-    a, b = st.columns(2, gap="large")
     if figures is not None:
-        a.plotly_chart(figures.km_figure(sens, labels=labels, title=sens.label), width="stretch", key="km_sens")
-    b.dataframe(tables.survival_display(sens, labels, s.survival.horizons), hide_index=True, width="stretch")
-    b.markdown(f"**Log-rank P = {fmt.p_value(sens.logrank.p)}; {tables.hr_text(sens.cox.table)}**")
+        st.plotly_chart(figures.km_figure(sens, labels=labels), width="stretch", height=640, key="km_sens")
+    st.dataframe(tables.survival_display(sens, labels, s.survival.horizons), hide_index=True, width="stretch")
+    st.markdown(f"**Log-rank P = {fmt.p_value(sens.logrank.p)}; {tables.hr_text(sens.cox.table)}**")
 
 if result.ninety_day is not None and len(result.ninety_day):
     st.subheader("90-day mortality")

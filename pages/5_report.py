@@ -40,7 +40,15 @@ def _pdf(name):
 st.subheader("Tumour-board summary slide")
 slide = figs.get("summary_slide")
 if slide is not None:
-    st.plotly_chart(slide, width="stretch", key="summary_slide", config=export.plotly_config("summary_slide", slide))
+    w, h = core("figures_style").export_size(slide)
+    if can_render:  # the preview is the exported PNG itself
+        try:
+            st.image(cached.png_bytes("summary_slide", key, fp, slide, w, h), width="stretch")
+        except PanNetError as exc:
+            st.error(exc.message)
+    else:
+        st.plotly_chart(slide, width="stretch", height=int(1100 * h / w), key="summary_slide",
+                        config=export.plotly_config("summary_slide", slide))
     a, b, _ = st.columns([1, 1, 3])
     a.download_button("Slide as PNG", _png("summary_slide"), file_name="summary_slide.png", mime="image/png",
                       on_click="ignore", disabled=not can_render, type="primary", icon=":material/image:",
@@ -49,11 +57,15 @@ if slide is not None:
                       mime="application/pdf", on_click="ignore", disabled=not can_render,
                       icon=":material/picture_as_pdf:", key="dl_slide_pdf")
 
+FIGURE_NAMES = {"unmatched": "Kaplan-Meier, unmatched", "matched": "Kaplan-Meier, matched",
+                "love_plot": "Love plot (balance)", "ps_overlap": "Propensity-score overlap",
+                "consort": "CONSORT flow", "forest": "Forest plot (Cox)"}
 st.subheader("Figures (PNG)")
 names = [n for n in figs if n != "summary_slide"]
 cols = st.columns(3)
 for i, name in enumerate(names):
-    cols[i % 3].download_button(name.replace("_", " "), _png(name), file_name=f"{name}.png", mime="image/png",
+    cols[i % 3].download_button(FIGURE_NAMES.get(name.split("_", 2)[-1] if name.startswith("km_") else name,
+                                                 name.replace("_", " ")), _png(name), file_name=f"{name}.png", mime="image/png",
                                 on_click="ignore", disabled=not can_render, icon=":material/image:",
                                 key=f"dl_png_{name}")
 

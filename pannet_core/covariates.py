@@ -146,11 +146,22 @@ def _bin(values: np.ndarray, edges: list[float], right: bool = False) -> np.ndar
 
 
 def age_at_stage4(frame: pd.DataFrame) -> np.ndarray:
-    """Age at stage IV: ``age_at_diagnosis``, else (stage4_date - birth_date) / 365.25."""
+    """Age at stage IV: ``age_at_diagnosis``, else from ``birth_date``.
+
+    From dates: completed years (the birthday counts on the day, so a patient
+    born 1950-01-01 is 50 on 2000-01-01) plus the fraction of the year since,
+    (days / 365.25) clipped to [0, 1).
+    """
     age = _num(frame, "age_at_diagnosis")
     st4, birth = _date(frame, "stage4_date"), _date(frame, "birth_date")
     if st4 is not None and birth is not None:
-        calc = ((st4 - birth).dt.days / DAYS_PER_YEAR).astype(float).to_numpy(na_value=np.nan)
+        # completed calendar years (a birthday counts on the day) + the fraction since then
+        y = (st4.dt.year - birth.dt.year).astype(float).to_numpy(na_value=np.nan)
+        before_bday = ((st4.dt.month < birth.dt.month)
+                       | ((st4.dt.month == birth.dt.month) & (st4.dt.day < birth.dt.day))).to_numpy(dtype=bool)
+        completed = y - before_bday
+        exact = ((st4 - birth).dt.days / DAYS_PER_YEAR).astype(float).to_numpy(na_value=np.nan)
+        calc = completed + np.clip(exact - completed, 0.0, 0.9999)
         age = np.where(np.isnan(age), calc, age)
     return age
 

@@ -65,6 +65,9 @@ TABLE1_000 = {
 }
 DEATHS_000 = 115
 RESECTION_TYPES = (("pancreaticoduodenectomy", 15), ("distal", 48), ("central", 1), ("enucleation", 1))
+GRADES = ("G1", "G2", "G3", "NEC", "unknown")
+HEREDITARY = ("sporadic", "MEN1", "VHL", "suspected")
+SYNDROMES = ("none", "insulinoma", "gastrinoma", "vipoma", "glucagonoma", "other")
 
 # survival model (log hazard ratios per level, natural level order)
 _B_AGE = np.array([0.0, 0.1, 0.25, 0.5])
@@ -72,11 +75,11 @@ _B_LM = np.array([0.0, 0.15, 0.3, 0.15])
 _B_CH = np.array([0.0, 0.2, 0.4])
 _B_G2 = 0.25
 _B_EXTRA = 0.2
-_B_TREAT = -0.5
-_B_PROG_SG = 0.35
+_B_TREAT = -0.6
+_B_PROG_SG = 0.45
 _YEAR_POWER = 2.5
 _LOST = 0.05
-_PFS_MEDIAN = 3.0
+_PFS_MEDIAN = 2.6
 _SHAPE = 1.4  # Weibull shape of the death hazard (rising hazard)  # years, progression hazard scale before the competing death
 
 
@@ -161,16 +164,17 @@ def make_demo_cohort(seed: int = 0, n_scale: int = 1) -> pd.DataFrame:
     age = np.clip(rng.normal(60, 12, (K, n)), 25, 88)
     st4_year = rng.integers(2000, 2020, (K, n))
     st4_year = np.where(G == 2, rng.integers(1985, 2000, (K, n)), st4_year)
-    grade = np.where(rng.random((K, n)) < 0.35, "G1", "G2").astype(object)
-    g_tmpl = np.array(["G3"] * 50 + ["NEC"] * 30 + ["unknown"] * 40, dtype=object)
-    hered = full("sporadic", object)
-    h_tmpl = np.array(["MEN1"] * 30 + ["VHL"] * 8 + ["suspected"] * 7, dtype=object)
+    # texts are carried as integer codes into GRADES / HEREDITARY / ... (fast at scale)
+    grade = np.where(rng.random((K, n)) < 0.35, 0, 1)
+    g_tmpl = np.array([2] * 50 + [3] * 30 + [4] * 40)
+    hered = np.zeros((K, n), dtype=np.int64)
+    h_tmpl = np.array([1] * 28 + [2] * 10 + [3] * 7)
     for gi, tmpl, arr in ((3, g_tmpl, grade), (4, h_tmpl, hered)):
         idx = np.flatnonzero(group == gi)
         perm = np.argsort(rng.random((K, len(idx))), axis=1)
         arr[:, idx] = tmpl[perm]
     functioning = rng.random((K, n)) < 0.22
-    charlson = np.minimum(rng.poisson(1.0, (K, n)), 8).astype(float)
+    charlson = np.minimum(rng.poisson(1.8, (K, n)), 8).astype(float)
     size = np.round(rng.lognormal(np.log(3.5), 0.5, (K, n)), 1)
     size = np.where(rng.random((K, n)) < 0.05, np.nan, size)
     nmets = np.minimum(np.ceil(rng.lognormal(np.log(7), 1.0, (K, n))), 60).astype(float)
@@ -218,22 +222,23 @@ def make_demo_cohort(seed: int = 0, n_scale: int = 1) -> pd.DataFrame:
     nmets[:, ii] = np.select([lm == 0, lm == 1, lm == 2], [1 + np.floor(r * 3), 4 + np.floor(r * 6),
                                                            10 + np.floor(r ** 2 * 30)], np.nan)
     extra[:, ii] = L["extra_abdominal_mets"] == 0
-    grade[:, ii] = np.where(L["who_grade"] == 0, "G1", "G2")
-    cols_ki = np.where(grade == "G1", np.round(rng.uniform(0.5, 2.9, (K, n)), 1),
-                       np.where(grade == "G2", np.round(rng.uniform(3, 20, (K, n)), 1),
-                                np.where((grade == "G3") | (grade == "NEC"),
+    grade[:, ii] = np.where(L["who_grade"] == 0, 0, 1)
+    cols_ki = np.where(grade == 0, np.round(rng.uniform(0.5, 2.9, (K, n)), 1),
+                       np.where(grade == 1, np.round(rng.uniform(3, 20, (K, n)), 1),
+                                np.where((grade == 2) | (grade == 3),
                                          np.round(rng.uniform(21, 80, (K, n)), 1), np.nan)))
 
     # ---- dates ---------------------------------------------------------------
     st4 = _day(st4_year, rng.random((K, n)))
     # primary resection: SG after stage IV (median 0.2 y, IQR 0.0-0.6); some excluded groups too
     delay = np.interp(rng.random((K, n)), [0, .25, .5, .75, 1], [0, 0.02, 0.2, 0.6, 2.5]) * 365.25
-    res_p = np.select([G == 2, G == 3, G == 4, G == 7, G == 8, G == 9], [0.35, 0.25, 0.4, 0.2, 0.5, 0.2], 0.0)
-    res_p = np.where(hered == "suspected", 0.0, res_p)  # 001's table has sporadic / MEN-1 / VHL only
+    res_p = np.select([G == 2, G == 3, G == 4, G == 7, G == 8, G == 9], [0.35, 0.4, 0.6, 0.2, 0.5, 0.2], 0.0)
+    res_p = np.where(hered == 3, 0.0, res_p)  # 001's table has sporadic / MEN-1 / VHL only
     resected = sg | (rng.random((K, n)) < res_p)
     latest = (CUTOFF - np.datetime64("1970-01-01", "D")).astype(np.int64) - 183.0
-    too_late = resected & (st4 + delay > latest)
-    st4 = np.where(too_late, st4 - (st4 + delay - latest), st4)
+    # every included patient (and every resection) at least half a year before the cut-off
+    shift = np.where(resected, st4 + delay, st4) - latest
+    st4 = np.where((resected | inc) & (shift > 0), st4 - shift, st4)
     res = np.where(resected, st4 + delay, np.nan)
     before = G == 5
     res = np.where(before, st4 - rng.uniform(0.5, 6.0, (K, n)) * 365.25, res)
@@ -253,14 +258,14 @@ def make_demo_cohort(seed: int = 0, n_scale: int = 1) -> pd.DataFrame:
 
     # SG: resection type, complications, three deaths within 90 days
     sgi = np.flatnonzero(group == 0)
-    rtype = full("", object)
-    t_tmpl = np.repeat(np.array([t for t, _ in RESECTION_TYPES], dtype=object), [c for _, c in RESECTION_TYPES])
+    rtype = np.full((K, n), -1, dtype=np.int64)
+    t_tmpl = np.repeat(np.arange(len(RESECTION_TYPES)), [c for _, c in RESECTION_TYPES])
     perm = np.argsort(rng.random((K, N_SG)), axis=1)
     types_sg = t_tmpl[perm]
     rtype[:, sgi] = types_sg
     cd = np.full((K, N_SG), np.nan)
     comp = np.zeros((K, N_SG), bool)
-    for tname, ncomp in (("pancreaticoduodenectomy", 5), ("distal", 14)):
+    for tname, ncomp in ((0, 5), (1, 14)):  # 5 Whipple, 14 distal
         is_t = types_sg == tname
         key = np.where(is_t, rng.random((K, N_SG)), np.inf)
         comp |= _ranks(key) < ncomp
@@ -275,7 +280,7 @@ def make_demo_cohort(seed: int = 0, n_scale: int = 1) -> pd.DataFrame:
     other_res = resected & ~sg
     clav = np.where(other_res, np.where(rng.random((K, n)) < 0.75, 0.0, rng.integers(1, 4, (K, n)).astype(float)),
                     clav)
-    rtype = np.where(other_res, np.where(rng.random((K, n)) < 0.3, "pancreaticoduodenectomy", "distal"), rtype)
+    rtype = np.where(other_res, np.where(rng.random((K, n)) < 0.3, 0, 1), rtype)
 
     early_full = np.zeros((K, n), bool)
     early_full[:, sgi] = early
@@ -293,7 +298,7 @@ def make_demo_cohort(seed: int = 0, n_scale: int = 1) -> pd.DataFrame:
     t_inc = np.where(push, np.minimum(t_inc + 0.3, cens - 1 / 365.25), t_inc)
 
     # ---- survival of the excluded (from stage IV) ----------------------------
-    med = np.where((grade == "G3") | (grade == "NEC"), 2.0, 6.0)
+    med = np.where((grade == 2) | (grade == 3), 2.0, 6.0)
     t_exc = rng.exponential(1.0, (K, n)) * med / np.log(2)
 
     # liver surgery / ablation (for study 001) among resected patients with liver metastases
@@ -301,6 +306,8 @@ def make_demo_cohort(seed: int = 0, n_scale: int = 1) -> pd.DataFrame:
     ls_p = np.where(sg, 0.4, np.where(before, 0.5, np.where(non, 0.06, 0.3)))
     liver_surg = resected & liver_mets & (rng.random((K, n)) < ls_p) | (non & (rng.random((K, n)) < 0.06))
     t_exc = np.where(liver_surg & ~inc, t_exc * 2.0, t_exc)
+    # an excluded patient resected after stage IV lives at least until the resection
+    t_exc = np.where(resected & ~before & ~inc, np.nan_to_num(res - st4) / 365.25 + t_exc, t_exc)
     cens_exc = (cut - st4) / 365.25
     dead = np.where(inc, dead, t_exc <= cens_exc)
     time = np.where(inc, np.where(dead, t_inc, cens), np.minimum(t_exc, cens_exc))
@@ -332,9 +339,10 @@ def make_demo_cohort(seed: int = 0, n_scale: int = 1) -> pd.DataFrame:
 
     # ---- assemble, shuffle rows within each block ----------------------------
     perm = np.argsort(rng.random((K, n)), axis=1)
-    take = lambda a: np.take_along_axis(np.asarray(a), perm, axis=1).reshape(-1)  # noqa: E731
-    centre_tmpl = np.repeat(np.array([c for c, _ in CENTRES], dtype=object), [k for _, k in CENTRES])
-    centre = centre_tmpl[np.argsort(rng.random((K, n)), axis=1)].reshape(-1)
+    flat = (np.arange(K)[:, None] * n + perm).reshape(-1)
+    take = lambda a: np.asarray(a).reshape(-1)[flat]  # noqa: E731
+    centre = np.argsort(rng.random((K, n)), axis=1).reshape(-1)
+    centre = np.repeat(np.arange(len(CENTRES)), [k for _, k in CENTRES])[centre]
     N = K * n
     width = max(4, len(str(N)))
     ids = np.char.add("DEMO-", np.char.zfill(np.arange(1, N + 1).astype(str), width))
@@ -342,31 +350,30 @@ def make_demo_cohort(seed: int = 0, n_scale: int = 1) -> pd.DataFrame:
     cga = np.round(rng.lognormal(np.log(1.8), 1.0, (K, n)), 2)
     cga = np.where(rng.random((K, n)) < 0.1, np.nan, cga)
     albumin = np.where(rng.random((K, n)) < 0.1, np.nan, np.round(rng.normal(38, 5, (K, n)), 0))
-    met_max = np.where(liver_mets & (rng.random((K, n)) > 0.2), np.round(rng.lognormal(np.log(2.5), 0.7, (K, n)), 1),
+    met_max = np.where(liver_mets & (rng.random((K, n)) > 0.2), np.round(rng.lognormal(np.log(2.5), 0.9, (K, n)), 1),
                        np.nan)
-    syndromes = np.array(["insulinoma", "gastrinoma", "vipoma", "glucagonoma", "other"], dtype=object)
-    synd = np.where(functioning, syndromes[rng.integers(0, 5, (K, n))], "none")
+    synd = np.where(functioning, rng.integers(1, 6, (K, n)), 0)
     yes = lambda p: rng.random((K, n)) < p  # noqa: E731
 
     def boolcol(a):
         return pd.array(take(a).astype(bool), dtype="boolean")
 
-    def strcol(a):
-        v = take(a)
-        return pd.array(np.where(pd.isna(v) | (v == ""), None, v).astype(object), dtype="str")
+    def strcol(codes, labels):
+        """Integer codes (-1 = missing) -> pandas str array; permutes integers, not Python strings."""
+        return pd.array(list(labels), dtype="str").take(take(codes), allow_fill=True)
 
     frame = pd.DataFrame({
         "patient_id": pd.array(ids, dtype="str"),
-        "centre": pd.array(centre, dtype="str"),
-        "sex": strcol(np.where(female, "female", "male").astype(object)),
+        "centre": pd.array(np.array([c for c, _ in CENTRES], dtype=object), dtype="str").take(centre),
+        "sex": strcol(np.where(female, 0, 1), ("female", "male")),
         "birth_date": _to_dates(take(birth)),
         "age_at_diagnosis": take(np.round(age, 1)),
         "stage4_date": _to_dates(take(st4)),
-        "who_grade": strcol(grade),
+        "who_grade": strcol(grade, GRADES),
         "ki67": take(cols_ki),
-        "hereditary": strcol(hered),
+        "hereditary": strcol(hered, HEREDITARY),
         "functioning": boolcol(functioning),
-        "functional_syndrome": strcol(synd),
+        "functional_syndrome": strcol(synd, SYNDROMES),
         "charlson": take(charlson),
         "primary_size_cm": take(size),
         "liver_mets": boolcol(liver_mets),
@@ -378,7 +385,7 @@ def make_demo_cohort(seed: int = 0, n_scale: int = 1) -> pd.DataFrame:
         "cga_uln": take(cga),
         "albumin": take(albumin),
         "primary_resection_date": _to_dates(take(res)),
-        "primary_resection_type": strcol(np.where(resected, rtype, "")),
+        "primary_resection_type": strcol(np.where(resected, rtype, -1), [t for t, _ in RESECTION_TYPES]),
         "resection_before_stage4": boolcol(before),
         "inoperable": boolcol(G == 6),
         "liver_resection_date": _to_dates(take(liver_res)),

@@ -97,10 +97,6 @@ def _reasons(mask: np.ndarray, text: str | np.ndarray, index) -> pd.Series:
     return pd.Series(out, index=index, dtype=object)
 
 
-def _fmt(d) -> str:
-    return pd.Timestamp(d).strftime("%Y-%m-%d")
-
-
 def _rule_diagnosis_years(frame, p):
     col = p["date_column"]
     d = _dates(frame, col)
@@ -113,12 +109,14 @@ def _rule_diagnosis_years(frame, p):
     return _reasons(missing | out_range, reason, frame.index)
 
 
-def _level_rule(col: str, what: str):
+def _level_rule(col: str, what: str, missing_as: str | None = None):
     def rule(frame, p):
         allowed = set(p["allowed"])
         s = frame[col].astype(object)
         missing = s.isna().to_numpy()
-        values = s.where(~s.isna(), "missing").astype(str).to_numpy()
+        values = s.where(~s.isna(), missing_as or "missing").astype(str).to_numpy()
+        if missing_as is not None:
+            missing = np.zeros(len(values), bool)
         bad = missing | ~np.isin(values, list(allowed))
         return _reasons(bad, np.char.add(f"{what} ", values.astype(str)), frame.index)
     return rule
@@ -205,7 +203,7 @@ _register(_RuleSpec(
     "Keep patients whose WHO grade is one of the allowed grades; a missing grade counts as unknown.",
     ("who_grade",),
     (_Param("allowed", "levels", ["G1", "G2"], "Grades kept", GRADES),),
-    _level_rule("who_grade", "WHO grade")))
+    _level_rule("who_grade", "WHO grade", missing_as="unknown")))
 _register(_RuleSpec(
     "sporadic", "Hereditary syndrome (MEN1, VHL or suspected)",
     "Keep patients whose hereditary status is one of the allowed values; missing status is excluded.",

@@ -263,8 +263,10 @@ def result_figures(result: Any) -> dict[str, go.Figure]:
         out["consort"] = figures.consort_figure(result.flow, result.n_treated, result.n_control, result.n_pairs,
                                                 labels=labels,
                                                 n_matched_control=int((result.matched_data["treated"] == False).sum()))  # noqa: E712
-    if result.cox_models is not None and len(result.cox_models):
-        out["forest"] = figures.forest_plot(result.cox_models)
+    cox_models = getattr(result, "cox_models", None)
+    cox_table = getattr(cox_models, "table", cox_models)
+    if cox_table is not None and len(cox_table):
+        out["forest"] = figures.forest_plot(cox_models, title="Hazard ratios, Cox regression")
     out["summary_slide"] = figures.summary_slide(result)
     return out
 

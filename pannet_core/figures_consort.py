@@ -37,7 +37,8 @@ def consort_figure(flow: pd.DataFrame, n_treated: int, n_control: int, n_pairs: 
     Parameters
     ----------
     flow : DataFrame
-        Eligibility steps in order: ``step, n_in, n_excluded, n_out`` (first ``n_in`` = every patient).
+        Eligibility steps in order: ``step, n_in, n_excluded, n_out`` (first ``n_in`` = every patient);
+        an optional ``label`` column (why patients were excluded) is printed instead of ``step``.
     n_treated, n_control : int
         Analysed patients per group.
     n_pairs : int, optional
@@ -68,7 +69,8 @@ def consort_figure(flow: pd.DataFrame, n_treated: int, n_control: int, n_pairs: 
     y -= main_h / 2 + 4
     for _, row in excl.iterrows():
         y -= step_h / 2
-        text = f"{_wrap(row['step'], 38)}<br><b>excluded n = {int(row['n_excluded'])}</b>"
+        what = row["label"] if "label" in f.columns and isinstance(row["label"], str) and row["label"] else row["step"]
+        text = f"{_wrap(what, 48)}<br><b>excluded n = {int(row['n_excluded'])}</b>"
         lines = text.count("<br>") + 1
         bh = min(step_h - 1.0, 2.6 * lines + 1.6)
         _box(fig, 78, y, 42, bh, text, fill=NEUTRAL["box"], color=NEUTRAL["muted"], name="box_excluded",

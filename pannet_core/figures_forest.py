@@ -9,9 +9,39 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from .errors import PanNetError
-from .figures_style import BASE_FONT, NEUTRAL, base_layout, fmt_p, is_number, set_export_size
+from .figures_style import BASE_FONT, NEUTRAL, base_layout, fmt_p, is_number, pretty_name, set_export_size
 
 _MODEL_STYLE = [("circle", NEUTRAL["ink"]), ("square", "#56B4E9"), ("diamond", "#CC79A7"), ("triangle-up", "#999999")]
+
+
+def _is_missing(v: Any) -> bool:
+    return v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v))
+
+
+def _normalise(tab: Any) -> tuple[pd.DataFrame | None, dict[str, str]]:
+    """Accept ``CoxResult.table``, ``CoxModels`` or its table (variable/level/reference columns).
+
+    Returns the table with a ``term`` column, without reference rows, and the
+    reference level of each categorical variable.
+    """
+    if tab is not None and not isinstance(tab, pd.DataFrame) and hasattr(tab, "table"):
+        tab = tab.table
+    if not isinstance(tab, pd.DataFrame):
+        return None, {}
+    refs: dict[str, str] = {}
+    if "term" not in tab.columns and "variable" in tab.columns:
+        levels = tab["level"] if "level" in tab.columns else pd.Series([None] * len(tab), index=tab.index)
+        terms = [str(v) if _is_missing(l) else f"{v}={l}" for v, l in zip(tab["variable"], levels)]
+        tab = tab.assign(term=terms)
+    if "reference" in tab.columns and tab["reference"].dtype == bool or (
+            "reference" in tab.columns and set(tab["reference"].dropna().unique()) <= {True, False}):
+        is_ref = tab["reference"].fillna(False).astype(bool).to_numpy()
+        for term in tab.loc[is_ref, "term"]:
+            var, level = _split(term)
+            if level is not None:
+                refs.setdefault(var, level)
+        tab = tab.loc[~is_ref].drop(columns="reference")
+    return tab, refs
 
 
 def _split(term: str) -> tuple[str, str | None]:
@@ -35,7 +65,7 @@ def _rows(terms: list[str], reference: dict[str, str]) -> list[dict]:
             levels[var].append(level)
     rows = []
     for var in order:
-        name = var.replace("_", " ")
+        name = "Treated vs control" if var == "treated" else pretty_name(var)
         if not levels[var]:
             rows.append({"label": f"<b>{name}</b>", "term": var, "kind": "term"})
             continue
@@ -76,12 +106,13 @@ def forest_plot(cox_table: pd.DataFrame, *, reference: dict[str, str] | None = N
     -------
     plotly.graph_objects.Figure
     """
+    cox_table, found_refs = _normalise(cox_table)
     need = {"term", "hr", "lower", "upper"}
     if cox_table is None or not need <= set(cox_table.columns) or len(cox_table) == 0:
         raise PanNetError("The forest plot needs a Cox table with term, hr, lower and upper.",
                           "Pass CoxResult.table or result.cox_models from a finished analysis.")
     tab = cox_table.copy()
-    reference = dict(reference or {})
+    reference = {**found_refs, **dict(reference or {})}
     if "reference" in tab.columns:
         for term, ref in zip(tab["term"], tab["reference"]):
             var, _ = _split(term)

@@ -115,9 +115,13 @@ def summary_slide(result: Any, *, synthetic: bool | None = None, title: str | No
             facts.append(f"Largest |SMD| after matching: <b>{worst:.3f}</b> ({var}; {mark})")
     cal = getattr(result.matching, "caliper_width", None)
     m = s.matching
-    facts.append(f"1:{m.ratio} nearest neighbour, caliper {m.caliper:g} SD ({m.caliper_scale})"
-                 + (f" = {float(cal):.4f}" if is_number(cal) else "") if m.caliper is not None
-                 else f"1:{m.ratio} nearest neighbour, no caliper")
+    scale = {"ps": "× SD(PS)", "logit": "× SD(logit PS)",
+             "ps_absolute": "(absolute PS difference)"}.get(m.caliper_scale, m.caliper_scale)
+    if m.caliper is None:
+        facts.append(f"1:{m.ratio} nearest-neighbour matching, no caliper")
+    else:
+        width = f" = {float(cal):.4f}" if is_number(cal) and m.caliper_scale != "ps_absolute" else ""
+        facts.append(f"1:{m.ratio} nearest-neighbour matching, caliper {m.caliper:g} {scale}{width}")
     fig.add_annotation(text=f"Survival in % and median in years, each with {ci_pct} CI; NR = not reached.",
                        x=x0, y=0.465, xref="paper", yref="paper", xanchor="left", yanchor="top", showarrow=False,
                        font=dict(size=BASE_FONT - 3, color=NEUTRAL["muted"]))

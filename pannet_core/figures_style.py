@@ -6,6 +6,7 @@ deficiencies), fonts large enough for a projector, white background.
 from __future__ import annotations
 
 import math
+import re
 from typing import Any
 
 import plotly.graph_objects as go
@@ -62,13 +63,13 @@ def is_number(x: Any) -> bool:
 
 
 def fmt_p(p: Any) -> str:
-    """P value as journals print it: ``P < 0.001``, ``P = 0.012``, ``P = 0.43``."""
+    """P value as journals print it: ``P < 0.001``, ``P = 0.012`` (below 0.1), ``P = 0.43``."""
     if not is_number(p):
         return "P = n/a"
     p = float(p)
     if p < 0.001:
         return "P < 0.001"
-    if p < 0.01:
+    if p < 0.1:  # three decimals near the usual thresholds (0.049 must not print as 0.05)
         return f"P = {p:.3f}"
     return f"P = {p:.2f}"
 
@@ -87,14 +88,19 @@ def fmt_ci(est: Any, lo: Any, hi: Any, digits: int = 2, scale: float = 1.0, unit
     return f"{one(est)} ({one(lo)}–{one(hi)})"
 
 
+def pretty_name(var: str) -> str:
+    """``age_group_001`` -> ``age group`` (study suffixes dropped, underscores as spaces)."""
+    return re.sub(r"_\d{3}$", "", str(var)).replace("_", " ")
+
+
 def pretty_variable(name: str) -> str:
     """``size=<=20`` -> ``size: ≤20``; ``age_group`` -> ``age group``."""
     text = str(name)
     if "=" in text:
         var, level = text.split("=", 1)
-        text = f"{var.replace('_', ' ')}: {level}"
+        text = f"{pretty_name(var)}: {level}"
     else:
-        text = text.replace("_", " ")
+        text = pretty_name(text)
     return text.replace(">=", "≥").replace("<=", "≤")
 
 

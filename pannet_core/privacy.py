@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import PanNetError
-from .schema import normalise
+from .schema import canonical_column, normalise
 
 _SAMPLE = 500          # values looked at per column
 _SHARE = 0.5           # share of non-missing values that must match a pattern
@@ -46,6 +46,10 @@ _RX_PHONE = re.compile(r"^(\+|00|0)[\d\s\-/().]{6,}$")
 _RX_DATE = re.compile(r"^\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|^\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}$")
 _RX_NAME = re.compile(r"^[A-ZÅÄÖÆØÜÉÈ][a-zåäöæøüéèáíóúñ'’\-]+(?:\s+(?:von|van|de|af|der)?\s*"
                       r"[A-ZÅÄÖÆØÜÉÈ][a-zåäöæøüéèáíóúñ'’\-]+){1,2}$")
+
+
+_PLACE_WORDS = re.compile(r"\b(Hospital|University|Universitet\w*|Sjukhus\w*|Klinik\w*|Clinic|Center|Centre|"
+                          r"Institute|Institut\w*|Health|Medical|Region)\b", re.I)
 
 
 def _luhn_ok(digits: str) -> bool:
@@ -179,10 +183,10 @@ def identity_columns(frame: pd.DataFrame) -> list[tuple[str, str, str]]:
             if n >= max(1, _SHARE * len(values)):
                 hit = (col, kind, f"{n} of {len(values)} values checked {why}")
                 break
-        if hit is None and not pd.api.types.is_numeric_dtype(frame[col]):
-            n = sum(1 for v in values if _RX_NAME.match(v))
-            distinct = len(set(values))
-            if n >= max(2, 0.6 * len(values)) and distinct >= 0.5 * len(values):
+        if hit is None and not pd.api.types.is_numeric_dtype(frame[col]) and canonical_column(col) is None:
+            names = [v for v in values if _RX_NAME.match(v) and not _PLACE_WORDS.search(v)]
+            n = len(names)
+            if n >= max(2, 0.6 * len(values)) and len(set(names)) >= 0.8 * n:
                 hit = (col, "name", f"{n} of {len(values)} values look like people's names "
                                     "(two or three capitalised words, mostly different)")
         if hit:

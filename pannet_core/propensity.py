@@ -22,6 +22,7 @@ Problems a user can cause are reported as :class:`~pannet_core.errors.PanNetErro
 """
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 from typing import Iterable
 
@@ -330,7 +331,10 @@ def fit_propensity(frame: pd.DataFrame, treated, covariates: Iterable[str],
             # at the intercept-only start w is constant, so H is the Gram matrix times a constant
             _check_rank(H, names)
         try:
-            step = scipy.linalg.solve(H, grad, assume_a="pos", check_finite=False)
+            with warnings.catch_warnings():
+                # near-singular information = diverging coefficients; reported as separation below
+                warnings.simplefilter("ignore", scipy.linalg.LinAlgWarning)
+                step = scipy.linalg.solve(H, grad, assume_a="pos", check_finite=False)
         except (np.linalg.LinAlgError, scipy.linalg.LinAlgError, ValueError):
             break
         new_beta = beta + step
@@ -365,7 +369,9 @@ def fit_propensity(frame: pd.DataFrame, treated, covariates: Iterable[str],
 
     # inverse Fisher information at the optimum (= summary.glm of a fully converged fit)
     H = _weighted_gram(Xs, mu * (1.0 - mu))
-    cov = T @ scipy.linalg.inv(H, check_finite=False) @ T.T
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", scipy.linalg.LinAlgWarning)
+        cov = T @ scipy.linalg.inv(H, check_finite=False) @ T.T
     coef = T @ beta
     se = np.sqrt(np.diag(cov))
     # score from the unscaled design, as R computes it

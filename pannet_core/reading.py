@@ -491,8 +491,8 @@ def read_table(source: Any, filename: str | None = None, column_map: dict | None
         text = _decode(data, name, notes)
         header, body, delim = _parse_csv(text, name, notes)
         decimal_comma = delim != ","
-    names, body = _fix_header(header, body, name, notes)
     body = _clean_cells(body)
+    names, body = _fix_header(header, body, name, notes)
     filled = body.notna().any(axis=1).to_numpy()
     last = int(np.flatnonzero(filled)[-1]) + 1 if filled.any() else 0
     body = body.iloc[:last].reset_index(drop=True)  # trailing empty rows are formatting, not patients
@@ -523,7 +523,9 @@ def _rows(mask: np.ndarray) -> np.ndarray:
 def _cell_problems(col: str, values: pd.Series, mask: np.ndarray, problem: str, fix: str,
                    severity: str = "error") -> list[Problem]:
     idx = np.flatnonzero(mask)
-    vals = values.to_numpy(dtype=object)[idx]
+    if not len(idx):
+        return []
+    vals = values.iloc[idx].tolist()
     return [Problem(int(i) + 1, col, v, problem.format(v=v), fix, severity) for i, v in zip(idx, vals)]
 
 
@@ -621,6 +623,8 @@ def _coerce_yesno(col: str, s: pd.Series) -> tuple[pd.Series, list[Problem]]:
 def _coerce_category(col: str, s: pd.Series) -> tuple[pd.Series, list[Problem]]:
     f = BY_NAME[col]
     t = _text(s)
+    if t.isin(f.allowed).to_numpy().sum() == t.notna().to_numpy().sum():  # already canonical
+        return t, []
     hit = _lookup(t, VALUE_INDEX[col])
     bad = (t.notna() & hit.isna()).to_numpy()
     probs = _cell_problems(col, s, bad, f"{{v!r}} is not one of the allowed values of {col} "

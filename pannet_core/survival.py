@@ -205,7 +205,7 @@ class KMResult:
         """Survival and pointwise limits at chosen times, as R ``summary(fit, times=, extend=FALSE)``.
 
         The curve is right-continuous (an event at ``t`` counts at ``t``); before
-        the first time S = 1 with limits 1.  Times after the last observed time
+        the first event S = 1 with limits 1 (as R, also for log-log).  Times after the last observed time
         (event or censoring) give NaN, because R's ``extend=FALSE`` drops them.
 
         Returns
@@ -215,9 +215,15 @@ class KMResult:
         t = _times(times)
         a = self._arrays
         idx = np.searchsorted(a["time"], t, side="right") - 1
-        surv = np.where(idx >= 0, a["surv"][np.maximum(idx, 0)], 1.0)
-        lower = np.where(idx >= 0, a["lower"][np.maximum(idx, 0)], 1.0)
-        upper = np.where(idx >= 0, a["upper"][np.maximum(idx, 0)], 1.0)
+        # before the first event (idx < first event row) R's summary() gives S = 1 with limits 1,
+        # although the censored-only rows of the table have NA limits for log-log
+        n_ev = self.table["n_event"].to_numpy()
+        first_event = int(np.argmax(n_ev > 0)) if n_ev.any() else a["time"].size
+        started = idx >= first_event
+        j = np.maximum(idx, 0)
+        surv = np.where(started, a["surv"][j], 1.0)
+        lower = np.where(started, a["lower"][j], 1.0)
+        upper = np.where(started, a["upper"][j], 1.0)
         beyond = t > a["time"][-1]
         for arr in (surv, lower, upper):
             arr[beyond] = np.nan
@@ -269,14 +275,13 @@ def kaplan_meier(time, event, *, conf_type: str = "log-log", conf_level: float =
     """
     z = _check_conf(conf_type, conf_level)
     t, e = _as_time_event(time, event)
-    order = np.argsort(t)  # order within tied times does not matter: counts are aggregated
-    ts, es = t[order], e[order]
+    ts = np.sort(t)  # sorting two plain float arrays is faster than one argsort
+    te = np.sort(t[e == 1])
     last = np.flatnonzero(np.r_[ts[1:] != ts[:-1], True])  # last index of each distinct time
     first = np.r_[0, last[:-1] + 1]
     utime = ts[last]
     n_total = (last - first + 1).astype(float)
-    cum_e = np.cumsum(es)
-    n_event = cum_e[last] - np.r_[0.0, cum_e[last[:-1]]]
+    n_event = (np.searchsorted(te, utime, side="right") - np.searchsorted(te, utime, side="left")).astype(float)
     n_risk = ts.size - first.astype(float)
     n_censor = n_total - n_event
     with np.errstate(divide="ignore", invalid="ignore"):

@@ -170,9 +170,10 @@ def _check_dates(typed: pd.DataFrame, today: pd.Timestamp) -> list[Problem]:
                               "Check the year (and whether day and month are swapped).")
     age = None
     if "age_at_diagnosis" in typed.columns:
-        age = typed["age_at_diagnosis"]
+        age = typed["age_at_diagnosis"].astype(float)
     if "birth_date" in typed.columns and "stage4_date" in typed.columns:
         computed = (typed["stage4_date"] - typed["birth_date"]).dt.days / 365.25
+        computed = computed.where(computed >= 0)  # birth after diagnosis is reported above
         age = computed if age is None else age.fillna(computed)
     if age is not None:
         a = age.to_numpy(dtype=float, na_value=np.nan)

@@ -124,7 +124,9 @@ def test_switching_pages_keeps_every_setting():
     _go(at, 2)
     assert at.slider(key="w.matching.caliper").value == pytest.approx(0.2)
     assert at.selectbox(key="w.matching.order").value == "smallest"
-    assert at.sidebar.radio(key="w.sidebar.endpoint").value == "pfs"
+    _go(at, 3)
+    assert at.radio(key="w.study.endpoint").value == "pfs"
+    assert at.selectbox(key="w.survival.ci").value == "log"
 
 
 def test_preset_switch_from_sidebar():

@@ -4,6 +4,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -109,6 +110,24 @@ def _settings_with(tmp_path, **matching):
     return _write(tmp_path / "s.json", json.dumps(d))
 
 
+def _generic_csv(tmp_path, **over):
+    rng = np.random.default_rng(1)
+    frame = pd.DataFrame({"pid": np.arange(60), "trt": [0, 1] * 30, "days": rng.uniform(10, 3000, 60).round(1),
+                          "dead": rng.integers(0, 2, 60), "age": rng.uniform(40, 80, 60)})
+    for k, v in over.items():
+        frame[k] = v
+    path = tmp_path / "generic.csv"
+    frame.to_csv(path, index=False)
+    return path
+
+
+def _generic_settings(tmp_path, caliper=0.2, covariates=("age",)):
+    d = {"columns": {"id": "pid", "treatment": "trt", "time": "days", "event": "dead", "time_unit": "days"},
+         "propensity": {"covariates": list(covariates)},
+         "matching": {"caliper": caliper, "caliper_scale": "ps_absolute"}}
+    return _write(tmp_path / "g.json", json.dumps(d))
+
+
 # one line per bad input: (case, data maker, settings maker, exit code, words in the message)
 BAD_RUNS = [
     ("data file missing", lambda t, demo: t / "nope.csv", lambda t: PRESET, 1, "nope.csv"),
@@ -117,7 +136,14 @@ BAD_RUNS = [
     ("settings not JSON", lambda t, demo: demo, lambda t: _write(t / "s.json", "{oops"), 2, "not valid JSON"),
     ("settings missing", lambda t, demo: demo, lambda t: t / "none.json", 2, "none.json"),
     ("unknown scale", lambda t, demo: demo, lambda t: _settings_with(t, caliper_scale="sd"), 2, "caliper_scale"),
-    ("no pair in caliper", lambda t, demo: demo, lambda t: _settings_with(t, caliper=1e-9), 1, "caliper"),
+    ("no pair in caliper", lambda t, demo: _generic_csv(t), lambda t: _generic_settings(t, 1e-12), 1, "caliper"),
+    ("treatment with 3 values", lambda t, demo: _generic_csv(t, trt=[0, 1, 2] * 20), lambda t: _generic_settings(t),
+     1, "3 different values"),
+    ("negative time", lambda t, demo: _generic_csv(t, days=[-1.0] + [5.0] * 59), lambda t: _generic_settings(t),
+     1, "negative"),
+    ("all censored", lambda t, demo: _generic_csv(t, dead=[0] * 60), lambda t: _generic_settings(t), 1, "censored"),
+    ("unknown covariate", lambda t, demo: _generic_csv(t), lambda t: _generic_settings(t, covariates=["bmi"]),
+     1, "bmi"),
 ]
 
 

@@ -87,6 +87,13 @@ def test_median_rule_on_flat_segment():
     assert est == pytest.approx(3.0) and hi is None
 
 
+def test_survival_at_before_first_event_has_limits_one():
+    # R: summary(survfit(Surv(c(1,2,3,4), c(0,1,1,0)) ~ 1), times=c(0.5,1,1.5)) -> surv, lower, upper all 1
+    s = kaplan_meier([1, 2, 3, 4], [0, 1, 1, 0]).survival_at([0.5, 1, 1.5, 2])
+    assert s[["surv", "lower", "upper"]].iloc[:3].to_numpy().tolist() == [[1.0] * 3] * 3
+    assert s["surv"].iloc[3] == pytest.approx(2 / 3) and s["lower"].iloc[3] < 2 / 3
+
+
 @pytest.mark.parametrize("key", ["lung", "veteran_trt1", "ovarian", "retinopathy", "ties"])
 def test_median_followup_reverse_km(key):
     d = load(key)

@@ -94,7 +94,11 @@ def run(t, s, opts, exact):
     return m, sets
 
 
-SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def SETTINGS_N(n):
+    return settings(max_examples=n, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+SETTINGS = SETTINGS_N(80)
 
 
 @SETTINGS
@@ -111,7 +115,7 @@ def test_identical_to_bruteforce_reference(case):
         assert abs(m.caliper_width - width) <= 1e-15 * max(1, width)
 
 
-@SETTINGS
+@SETTINGS_N(50)
 @given(cohorts())
 def test_invariants(case):
     t, s, opts, exact = case
@@ -152,7 +156,7 @@ def test_invariants(case):
     assert (d.loc[d["matched"], "reason"] == "").all()
 
 
-@SETTINGS
+@SETTINGS_N(30)
 @given(cohorts())
 def test_order_irrelevant_with_replacement_and_no_caliper(case):
     t, s, opts, exact = case
@@ -163,7 +167,7 @@ def test_order_irrelevant_with_replacement_and_no_caliper(case):
     assert all(r == results[0] for r in results)
 
 
-@SETTINGS
+@SETTINGS_N(50)
 @given(cohorts())
 def test_unmatched_treated_had_no_available_control_inside_caliper(case):
     """Replay the greedy pass: at each unmatched treated's turn, no unused control was inside."""

@@ -50,7 +50,12 @@ def test_every_page_renders_and_is_saved(page):
             page.locator(".js-plotly-plot").first.wait_for()
         assert page.locator('[data-testid="stException"]').count() == 0, f"exception on {slug}"
         assert page.get_by_text("synthetic demonstration data", exact=False).first.is_visible()
+        # Streamlit scrolls inside its main container: grow the window to the content for a full-page shot
+        height = page.evaluate("document.querySelector('[data-testid=\"stMain\"]').scrollHeight")
+        page.set_viewport_size({"width": 1600, "height": max(1000, min(int(height) + 40, 8000))})
+        wait_idle(page, settle_ms=300)
         page.screenshot(path=str(SCREENSHOTS / f"{slug}.png"), full_page=True)
+        page.set_viewport_size({"width": 1600, "height": 1000})
 
 
 def _matched_text(page) -> str:

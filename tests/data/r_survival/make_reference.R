@@ -1,7 +1,7 @@
 # Reference numbers for pannet_core.survival / logrank / cox, made with R's survival package.
 #
 # Run from this folder:   Rscript make_reference.R
-# Writes: lung.csv, veteran.csv, ovarian.csv, retinopathy.csv, flat.csv, flatend.csv
+# Writes: lung.csv, veteran.csv, ovarian.csv, retinopathy.csv, flat.csv, flatend.csv, ties.csv
 #         (the data as used, numbers printed with 17 significant digits) and
 #         reference.json (every number with 17 significant digits).
 # The tests in tests/test_*_reference.py read these files; they never call R.
