@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from scipy.special import chdtrc
 
 from .cox import CoxResult, cox_zph, coxph
 from .design import design_matrix, factor_levels, level_label
@@ -38,6 +39,7 @@ class CoxModels:
     truncated_at: float | None
     n: int
     events: int
+    warnings: tuple[str, ...] = ()
 
 
 def truncate_at_risk(time: np.ndarray, event: np.ndarray, fraction: float) -> tuple[np.ndarray, np.ndarray, float]:
@@ -66,7 +68,7 @@ def _rows(fit: CoxResult, frame: pd.DataFrame, variables: list[str], categorical
     rows = []
     for var in variables:
         if var in categorical:
-            levels = _levels(frame[var])
+            levels = factor_levels(frame[var])
             rows.append(dict(model=model, variable=var, level=level_label(levels[0]), reference=True,
                              hr=1.0, lower=np.nan, upper=np.nan, p=np.nan, p_variable=lr_p.get(var, np.nan)))
             for lev in levels[1:]:
@@ -83,33 +85,9 @@ def _rows(fit: CoxResult, frame: pd.DataFrame, variables: list[str], categorical
     return rows
 
 
-def _levels(values: pd.Series) -> list:
-    if isinstance(values.dtype, pd.CategoricalDtype):
-        present = set(values.dropna().unique())
-        return [c for c in values.cat.categories if c in present]
-    return factor_levels(values)
-
-
 def _fit(frame, time, event, variables, categorical) -> CoxResult:
-    X, info, used = design_matrix(frame, variables, [v for v in variables if v in categorical])
-    X = X.loc[used]
-    # keep the categorical reference as the first category of an ordered column
-    X = _reorder_reference(frame.loc[used], X, variables, categorical)
-    return coxph(time[used], event[used], X)
-
-
-def _reorder_reference(frame: pd.DataFrame, X: pd.DataFrame, variables, categorical) -> pd.DataFrame:
-    """Indicator columns against the first *category* (ordered bins) rather than the first sorted label."""
-    for var in variables:
-        if var not in categorical or not isinstance(frame[var].dtype, pd.CategoricalDtype):
-            continue
-        levels = _levels(frame[var])
-        cols = [c for c in X.columns if c.startswith(f"{var}=")]
-        X = X.drop(columns=cols)
-        values = frame[var].astype(object).map(lambda v: None if pd.isna(v) else level_label(v))
-        for lev in levels[1:]:
-            X[f"{var}={level_label(lev)}"] = (values == level_label(lev)).astype(float).to_numpy()
-    return X
+    X, _, used = design_matrix(frame, variables, [v for v in variables if v in categorical])
+    return coxph(time[used], event[used], X.loc[used])
 
 
 def cox_models(frame: pd.DataFrame, covariates, categorical, *, p_enter: float = 0.10,
@@ -137,17 +115,22 @@ def cox_models(frame: pd.DataFrame, covariates, categorical, *, p_enter: float =
     if truncate_fraction is not None:
         time, event, t_star = truncate_at_risk(time, event, truncate_fraction)
     data = frame.assign(**{TREATMENT: frame[TREATMENT].astype(float)})
-    rows, lr_p = [], {}
+    rows, lr_p, failed = [], {}, []
     for var in [TREATMENT] + covariates:
         try:
             fit = _fit(data, time, event, [var], categorical)
         except PanNetError as exc:
-            raise PanNetError(f"The univariable Cox model for '{var}' cannot be fitted: {exc.problem}",
-                              exc.fix or "Drop the covariate from the Cox model.") from None
+            if var == TREATMENT:
+                raise
+            # e.g. every event in one level: say so in the table and leave the covariate out
+            failed.append(f"{var}: {exc.problem}")
+            rows.append(dict(model="univariable", variable=var, level=None, reference=False, hr=np.nan,
+                             lower=np.nan, upper=np.nan, p=np.nan, p_variable=np.nan, note=exc.problem))
+            continue
         lr_p[var] = float(fit.lr_test[2])
         rows += _rows(fit, data, [var], categorical, "univariable", lr_p)
-    entered = [TREATMENT] + [v for v in covariates if lr_p[v] < p_enter]
-    n_par = sum(max(1, len(_levels(data[v])) - 1) if v in categorical else 1 for v in entered)
+    entered = [TREATMENT] + [v for v in covariates if lr_p.get(v, 1.0) < p_enter]
+    n_par = sum(max(1, len(factor_levels(data[v])) - 1) if v in categorical else 1 for v in entered)
     events = int(event.sum())
     if events < 2 * n_par:
         raise PanNetError(f"Too few events for the multivariable Cox model: {events} events for {n_par} "
@@ -160,18 +143,19 @@ def cox_models(frame: pd.DataFrame, covariates, categorical, *, p_enter: float =
             lr_multi[var] = float(multi.lr_test[2])
             continue
         reduced = _fit(data, time, event, [v for v in entered if v != var], categorical)
-        from scipy.stats import chi2
-
         df = multi.table.shape[0] - reduced.table.shape[0]
-        lr_multi[var] = float(chi2.sf(2 * (multi.loglik[1] - reduced.loglik[1]), df))
+        lr_multi[var] = float(chdtrc(df, 2 * (multi.loglik[1] - reduced.loglik[1])))
     rows += _rows(multi, data, entered, categorical, "multivariable", lr_multi)
     groups = {}
     for var in entered:
         groups[var] = [t for t in multi.table["term"] if t == var or t.startswith(f"{var}=")]
     ph = cox_zph(multi, terms=groups)
     table = pd.DataFrame(rows)
+    if "note" not in table:
+        table["note"] = None
+    warnings = [f"Univariable Cox model not estimable, left out of the multivariable model: {f}" for f in failed]
     if events < 10 * n_par:
-        table.attrs["warning"] = (f"{events} events for {n_par} parameters in the multivariable model "
-                                  f"({events / n_par:.1f} per variable; fewer than 10): estimates may be unstable.")
+        warnings.append(f"{events} events for {n_par} parameters in the multivariable model "
+                        f"({events / n_par:.1f} per variable; fewer than 10): estimates may be unstable.")
     return CoxModels(table=table, ph_test=ph, entered=tuple(entered), truncated_at=t_star,
-                     n=int(multi.n), events=int(multi.events))
+                     n=int(multi.n), events=int(multi.events), warnings=tuple(warnings))

@@ -85,6 +85,8 @@ def factor_levels(values: pd.Series | Sequence) -> list:
 
     Numbers (and booleans) sort numerically; anything else sorts by the code
     points of its text.  A column mixing numbers and text is sorted as text.
+    A pandas ``Categorical`` keeps its own category order (R's
+    ``factor(x, levels = ...)``), so ordered bins keep their first bin as reference.
 
     Parameters
     ----------
@@ -98,6 +100,10 @@ def factor_levels(values: pd.Series | Sequence) -> list:
     """
     s = pd.Series(values) if not isinstance(values, pd.Series) else values
     s = s[~_is_missing(s)]
+    if isinstance(s.dtype, pd.CategoricalDtype):
+        # a factor with explicit levels (e.g. ordered bins "<50", "50-59", ...): R keeps their order
+        present = set(s.unique())
+        return [c for c in s.cat.categories if c in present]
     uniq = pd.unique(s.to_numpy(dtype=object))
     if len(uniq) == 0:
         return []
@@ -192,7 +198,7 @@ def design_matrix(frame: pd.DataFrame, covariates: Iterable[str],
             counts = np.bincount(codes[used] + 1, minlength=len(uniques) + 1)[1:]
             present = np.flatnonzero(counts)
             unique_labels = np.array([level_label(u) for u in uniques], dtype=object)
-            levels = factor_levels(pd.Series(list(uniques[present]), dtype=object))
+            levels = factor_levels(frame[c][used])
             ref = level_label(levels[0]) if levels else None
             for lev in levels[1:]:
                 lab = level_label(lev)

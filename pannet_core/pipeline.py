@@ -195,9 +195,10 @@ def analyse(settings: Settings, prepared: Prepared, fit: "_propensity.Propensity
     strat = _logrank.logrank_test(matched_rows["time"].to_numpy(float), matched_rows["event"].to_numpy(np.int64),
                                   matched_rows["treated"].to_numpy(int), strata=matched_rows["pair"].to_numpy())
     extra = _pannet_extras(settings, prepared, data, matched_rows) if settings.is_pannet else {}
+    warnings = prepared.warnings + (extra["cox_models"].warnings if extra.get("cox_models") else ())
     return AnalysisResult(settings=settings, data=data, propensity=fit, matching=mres, balance=bal,
                           unmatched=unmatched, matched=matched, logrank_pair_stratified=strat,
-                          flow=prepared.flow, excluded=prepared.excluded, warnings=prepared.warnings, **extra)
+                          flow=prepared.flow, excluded=prepared.excluded, warnings=warnings, **extra)
 
 
 def _expand_matched(data: pd.DataFrame, mres) -> pd.DataFrame:

@@ -10,6 +10,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -48,7 +49,8 @@ def _free_port() -> int:
 def server_url():
     port = _free_port()
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    log = open(ROOT / ".pytest_streamlit.log" if os.access(ROOT, os.W_OK) else os.devnull, "w")
+    log_path = Path(tempfile.gettempdir()) / f"pannet_streamlit_{port}.log"
+    log = open(log_path, "w")
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
          "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false"],
@@ -64,7 +66,7 @@ def server_url():
             except OSError:
                 pass
             if proc.poll() is not None or time.time() > deadline:
-                pytest.fail(f"streamlit did not start (exit code {proc.poll()}); see .pytest_streamlit.log")
+                pytest.fail(f"streamlit did not start (exit code {proc.poll()}); see {log_path}")
             time.sleep(0.3)
         yield url
     finally:
@@ -74,7 +76,7 @@ def server_url():
         except subprocess.TimeoutExpired:
             proc.kill()
         log.close()
-        Path(ROOT / ".pytest_streamlit.log").unlink(missing_ok=True)
+        log_path.unlink(missing_ok=True)
 
 
 @pytest.fixture(scope="session")

@@ -46,8 +46,10 @@ def test_every_page_renders_and_is_saved(page):
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     for slug, link, title in PAGES:
         goto(page, link, title)
-        if slug in ("matching", "survival", "eligibility", "report"):
+        if slug in ("matching", "survival", "eligibility"):
             page.locator(".js-plotly-plot").first.wait_for()
+        if slug == "report":
+            page.get_by_role("button", name="Slide as PNG").wait_for()
         assert page.locator('[data-testid="stException"]').count() == 0, f"exception on {slug}"
         assert page.get_by_text("synthetic demonstration data", exact=False).first.is_visible()
         # Streamlit scrolls inside its main container: grow the window to the content for a full-page shot
