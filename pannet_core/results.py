@@ -64,6 +64,17 @@ def _records(df: pd.DataFrame | None) -> list[dict] | None:
              for k, v in rec.items()} for rec in df.to_dict(orient="records")]
 
 
+def follow_up(frame: pd.DataFrame) -> dict:
+    """Median (IQR) of the observed follow-up time, as the seed papers report it, and the
+    reverse Kaplan-Meier median (Schemper & Smith 1996), in years."""
+    from .survival import median_followup
+
+    t = frame["time"].to_numpy(dtype=float)
+    q1, med, q3 = np.percentile(t, [25, 50, 75]) if len(t) else (np.nan,) * 3
+    return {"median": _num(med), "q1": _num(q1), "q3": _num(q3),
+            "reverse_km_median": _num(median_followup(t, frame["event"].to_numpy()))}
+
+
 def results_json(result: AnalysisResult) -> dict:
     """The ``results.json`` document (CONTRACT.md names, plus documented extras)."""
     s = result.settings
@@ -84,6 +95,7 @@ def results_json(result: AnalysisResult) -> dict:
         "settings": s.to_dict(),
         "warnings": list(result.warnings),
         "unmatched_reasons": result.data.loc[~result.data["matched"], "reason"].value_counts().to_dict(),
+        "follow_up": {"unmatched": follow_up(result.data), "matched": follow_up(result.matched_data)},
     }
     if s.is_pannet:
         out["flow"] = [{"step": r["step"], "n_in": int(r["n_in"]), "n_excluded": int(r["n_excluded"]),
