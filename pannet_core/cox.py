@@ -13,7 +13,7 @@
   vectorised (a 200,000-row fit takes a fraction of a second).
 
 Checked against R in ``tests/test_cox_reference.py``; formulas in
-``docs/methods-survival.md``.
+``docs/methods.md``.
 """
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """Greedy nearest-neighbour propensity-score matching with a caliper.
 
 Semantics are fixed by ``shared/CONTRACT.md`` ("Matching semantics") and
-documented with formulas in ``docs/methods-matching.md``:
+documented with formulas in ``docs/methods.md``:
 
 * matching scale: the score (``ps``, ``ps_absolute``) or its logit (``logit``);
 * caliper width: ``caliper * SD`` (sample SD, n-1, over every patient with a
@@ -365,7 +365,7 @@ def match(ids: Sequence, treated: Sequence, score: Sequence, *, caliper: float |
                 std.caliper = TRUE, m.order = "largest", ratio = 1, replace = FALSE)
 
     which gives the same pairs except that MatchIt breaks ties between
-    equally distant controls differently (see docs/methods-matching.md).
+    equally distant controls differently (see docs/methods.md).
     """
     if caliper_scale not in _SCALES:
         raise SettingsError(f"caliper_scale is {caliper_scale!r}; it must be one of {', '.join(_SCALES)}.",

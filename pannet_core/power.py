@@ -3,7 +3,7 @@
 Schoenfeld (1983) events for the log-rank / Cox test, optionally Freedman
 (1982), and the sample size that makes that many events likely.  How the two
 seed studies' numbers come out is worked through in
-``docs/methods-survival.md`` and checked in ``tests/test_power.py``.
+``docs/methods.md`` and checked in ``tests/test_power.py``.
 """
 from __future__ import annotations
 

@@ -3,7 +3,7 @@
 Everything here is checked against R's ``survival`` package (3.5.3) to 1e-10
 relative in ``tests/test_km_reference.py``; the R script that made the
 reference numbers is ``tests/data/r_survival/make_reference.R``.  Formulas are
-in ``docs/methods-survival.md``.
+in ``docs/methods.md``.
 """
 from __future__ import annotations
 

@@ -101,7 +101,7 @@ runs <- list(
          m.order = "largest", exact = ~married),
   # the fast path without a caliper (where the integer abs() does not matter); its tie rule differs
   mi_run("vecpath_nocaliper_largest_1to1", distance = "glm", m.order = "largest"),
-  # the fast path with a caliper: shows the ignored caliper (documented in docs/methods-matching.md)
+  # the fast path with a caliper: shows the ignored caliper (documented in docs/methods.md)
   mi_run("vecpath_caliper_bug_1to1", distance = "glm", caliper = 0.1, std.caliper = TRUE, m.order = "largest")
 )
 

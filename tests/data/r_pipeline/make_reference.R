@@ -3,7 +3,7 @@
 # re-creates it and checks it is unchanged); here R recomputes, on the same rows:
 #   glm propensity scores; MatchIt nearest 1:1, caliper 0.1 absolute on the PS, largest first,
 #   no replacement (mahvars = ~ps: MatchIt 4.5.1's default C routine ignores calipers < 1,
-#   see docs/methods-matching.md); survfit (conf.type = "plain") medians and 1/3/5-year survival;
+#   see docs/methods.md); survfit (conf.type = "plain") medians and 1/3/5-year survival;
 #   survdiff unmatched, matched and matched + strata(pair); coxph unmatched and matched with
 #   cluster = pair. Run from this folder: Rscript make_reference.R
 suppressPackageStartupMessages({library(survival); library(MatchIt)})
