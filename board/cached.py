@@ -27,7 +27,7 @@ import pandas as pd
 import streamlit as st
 
 from board import state
-from board.optional import core
+from pannet_core import export, pipeline
 from pannet_core.errors import PanNetError
 from pannet_core.settings import Settings
 
@@ -45,27 +45,22 @@ def stage_key(settings: Settings, sections: tuple[str, ...] | None = None) -> st
     return json.dumps(d, sort_keys=True, default=str)
 
 
-def pipeline_module():
-    """``pannet_core.pipeline`` or None when a statistics module it needs is not there yet."""
-    return core("pipeline")
-
-
 @st.cache_data(show_spinner=False, max_entries=8)
 def _prepare(key: str, fp: str, _settings: Settings, _table: pd.DataFrame):
     CALLS["prepare"] += 1
-    return pipeline_module().prepare(_settings, _table)
+    return pipeline.prepare(_settings, _table)
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def _fit(key: str, fp: str, _settings: Settings, _prepared):
     CALLS["fit"] += 1
-    return pipeline_module().fit_scores(_settings, _prepared)
+    return pipeline.fit_scores(_settings, _prepared)
 
 
 @st.cache_data(show_spinner=False, max_entries=24)
 def _analyse(key: str, fp: str, _settings: Settings, _prepared, _fit):
     CALLS["analyse"] += 1
-    return pipeline_module().analyse(_settings, _prepared, _fit)
+    return pipeline.analyse(_settings, _prepared, _fit)
 
 
 def prepare(settings: Settings, entry: state.TableEntry):
@@ -92,14 +87,12 @@ def current_result() -> tuple[Any, str | None]:
     Returns
     -------
     (AnalysisResult or None, str or None)
-        The result, or ``None`` and a message: a PanNetError's message, or a
-        note that the analysis engine is not installed yet.
+        The result, or ``None`` and the PanNetError's message (what is wrong
+        and how to fix it).
     """
     entry = state.table()
     if entry is None:
         return None, "No patient table is loaded. Upload a file on the Data page."
-    if pipeline_module() is None:
-        return None, "The analysis engine (pannet_core statistics modules) is not available yet."
     try:
         return analyse(state.settings(), entry), None
     except PanNetError as exc:
@@ -111,8 +104,6 @@ def current_prepared() -> tuple[Any, str | None]:
     entry = state.table()
     if entry is None:
         return None, "No patient table is loaded. Upload a file on the Data page."
-    if pipeline_module() is None:
-        return None, "The analysis engine (pannet_core statistics modules) is not available yet."
     try:
         return prepare(state.settings(), entry), None
     except PanNetError as exc:
@@ -123,10 +114,7 @@ def result_or_stop():
     """The current result; otherwise show the problem (``st.error``/``st.info``) and stop the page."""
     result, problem = current_result()
     if result is None:
-        if problem and "not available yet" in problem:
-            st.info(problem)
-        else:
-            st.error(problem)
+        st.error(problem)
         st.stop()
     return result
 
@@ -134,21 +122,19 @@ def result_or_stop():
 @st.cache_data(show_spinner=False, max_entries=64)
 def png_bytes(name: str, key: str, fp: str, _fig, width: int = 1600, height: int = 1000) -> bytes:
     """A figure as PNG (kaleido), cached on its name, the settings and the table."""
-    export = core("export")
     return export.figure_png(_fig, width=width, height=height)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def pdf_bytes(name: str, key: str, fp: str, _fig, width: int = 1600, height: int = 1000) -> bytes:
     """A figure as PDF, cached like :func:`png_bytes`."""
-    export = core("export")
     return export.figure_pdf(_fig, width=width, height=height)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def _figures(key: str, fp: str, _result) -> dict:
     CALLS["figures"] += 1
-    return core("export").result_figures(_result)
+    return export.result_figures(_result)
 
 
 def result_figures(result) -> dict:

@@ -3,7 +3,13 @@
 These functions are what the Data page's widgets call; they are plain
 functions so the tests can call them with bytes.  Every user-caused problem
 ends as a PanNetError message shown with ``st.error`` (never a traceback),
-and the previous table stays in place.
+and the previous table and settings stay in place.
+
+An upload is accepted only when the file is *usable* for the current
+settings (no validation error, the rule ``python -m pannet_core run``
+applies).  A file with errors is kept aside as the *rejected* upload: the
+Data page lists every problem with its fix and offers the column mapping, and
+applying a mapping that makes it usable loads it.
 """
 from __future__ import annotations
 
@@ -13,61 +19,83 @@ import pandas as pd
 import streamlit as st
 
 from board import state
-from board.optional import core
+from pannet_core import demo, privacy, reading, validation
 from pannet_core.errors import PanNetError
 from pannet_core.settings import Settings
 
 UPLOAD_ERROR = "pnb_upload_error"
-INJECT = "pnb_inject_upload"  # (filename, bytes) put here is read like an upload on the next Data page run
+SETTINGS_ERROR = "pnb_settings_error"
+REJECTED = "pnb_rejected"        # TableEntry of the last upload that was not usable (kept out of the analysis)
+INJECT = "pnb_inject_upload"     # (filename, bytes) put here is read like an upload on the next Data page run
+INJECT_SETTINGS = "pnb_inject_settings"  # (filename, bytes) read like a settings upload on the next Data page run
+SUFFIXES = ("csv", "xlsx", "txt", "tsv")
 
 
 @st.cache_data(show_spinner=False, max_entries=2)
 def _demo_frame() -> pd.DataFrame:
-    demo = core("demo")
     return demo.make_demo_cohort()
 
 
-def demo_entry() -> state.TableEntry | None:
-    """The synthetic demonstration cohort as a table entry (None if demo.py is not there yet)."""
-    if core("demo") is None:
-        return None
+def demo_entry() -> state.TableEntry:
+    """The synthetic demonstration cohort as a table entry."""
     frame = _demo_frame()
     return state.TableEntry(frame=frame, fingerprint=state.fingerprint(frame), source="demo",
                             filename="synthetic demonstration cohort")
 
 
-def read_bytes(data: bytes, filename: str, column_map: dict | None = None) -> state.TableEntry:
-    """Read an uploaded CSV/XLSX into a table entry.
+def read_bytes(data: bytes, filename: str, column_map: dict | None = None,
+               dictionary: bool | None = None) -> state.TableEntry:
+    """Read an uploaded CSV/XLSX into a table entry (not yet checked against the settings).
 
     Raises
     ------
     PanNetError
-        The file cannot be read (wrong type, empty, not a table ...).
+        The file cannot be read (wrong type, empty, binary, damaged, no rows ...).
     """
-    reading = core("reading")
-    if reading is None:
-        raise PanNetError("Reading uploaded files is not available yet in this installation.",
-                          "Use the demonstration cohort for now.")
     if not data:
         raise PanNetError(f"The file {filename!r} is empty.", "Choose the exported CSV or XLSX file again.")
     suffix = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
-    if suffix not in ("csv", "xlsx", "txt", "tsv"):
+    if suffix not in SUFFIXES:
         raise PanNetError(f"The file {filename!r} is not a CSV or XLSX table.",
                           "Export the registry as CSV or Excel (.xlsx) and upload that file.")
     try:
-        res = reading.read_table(io.BytesIO(data), filename=filename, column_map=column_map or None)
+        res = reading.read_table(io.BytesIO(data), filename=filename, column_map=column_map or None,
+                                 dictionary=dictionary)
     except PanNetError:
         raise
-    except (ValueError, TypeError, KeyError, UnicodeDecodeError, OSError) as exc:
+    except (ValueError, TypeError, KeyError, IndexError, UnicodeDecodeError, OSError) as exc:
         raise PanNetError(f"The file {filename!r} could not be read as a table ({type(exc).__name__}).",
                           "Check that it is a CSV or XLSX export with one header row.") from None
-    frame = getattr(res, "frame", res)
+    frame = res.frame
     if frame is None or len(frame) == 0:
         raise PanNetError(f"The file {filename!r} has no data rows.", "Upload a file with one row per patient.")
     return state.TableEntry(frame=frame, fingerprint=state.fingerprint(frame), source="upload",
-                            filename=filename, raw=bytes(data), mapping=dict(getattr(res, "mapping", {}) or {}),
-                            unmapped=tuple(getattr(res, "unmapped", ()) or ()),
-                            notes=tuple(getattr(res, "notes", ()) or ()))
+                            filename=filename, raw=bytes(data), mapping=dict(res.mapping or {}),
+                            unmapped=tuple(res.unmapped or ()), notes=tuple(res.notes or ()))
+
+
+def _where(p) -> str:
+    return (f"row {p.row}" if p.row is not None else "the file") + (f", column '{p.column}'" if p.column else "")
+
+
+def check_usable(entry: state.TableEntry, settings: Settings) -> None:
+    """Raise a PanNetError naming the first problems when ``entry`` has validation errors for ``settings``."""
+    errors = [p for p in validation.validate(entry.frame, settings) if p.severity == "error"]
+    if not errors:
+        return
+    shown = "; ".join(f"{_where(p)}: {p.problem}" for p in errors[:3])
+    more = f" (and {len(errors) - 3} more)" if len(errors) > 3 else ""
+    fix = errors[0].fix.rstrip(".")
+    raise PanNetError(f"{entry.filename} was not loaded: it has {len(errors)} error(s) for the current settings: "
+                      f"{shown}{more}.",
+                      f"{fix}. The validation report below lists every problem with its fix; correct the file "
+                      "(or map its columns, or load the settings file it belongs to first) and upload it again. "
+                      "The previous table is still in use.")
+
+
+def _read_for_settings(data: bytes, filename: str, column_map: dict | None) -> state.TableEntry:
+    s = state.settings()
+    return read_bytes(data, filename, column_map, dictionary=True if s.is_pannet else None)
 
 
 def handle_upload(data: bytes, filename: str) -> bool:
@@ -77,31 +105,43 @@ def handle_upload(data: bytes, filename: str) -> bool:
     -------
     bool
         True when the new table was loaded; otherwise the problem is stored in
-        ``st.session_state[UPLOAD_ERROR]`` for the page to show with ``st.error``.
+        ``st.session_state[UPLOAD_ERROR]`` for the page to show with ``st.error``
+        (and a readable but unusable file in ``st.session_state[REJECTED]``).
     """
     st.session_state.pop(UPLOAD_ERROR, None)
+    st.session_state.pop(REJECTED, None)
     try:
-        entry = read_bytes(data, filename, dict(state.settings().column_map))
+        entry = _read_for_settings(data, filename, dict(state.settings().column_map))
     except PanNetError as exc:
         st.session_state[UPLOAD_ERROR] = exc.message
+        return False
+    try:
+        check_usable(entry, state.settings())
+    except PanNetError as exc:
+        st.session_state[UPLOAD_ERROR] = exc.message
+        st.session_state[REJECTED] = entry
         return False
     state.set_table(entry)
     return True
 
 
 def apply_column_map(extra: dict[str, str]) -> bool:
-    """Add header -> dictionary mappings to the settings and re-read the uploaded bytes."""
-    entry = state.table()
+    """Add header -> dictionary mappings to the settings and re-read the uploaded (or rejected) bytes."""
+    entry = st.session_state.get(REJECTED) or state.table()
     if entry is None or entry.raw is None:
         return False
     mapping = {**state.settings().column_map, **{k: v for k, v in extra.items() if v}}
+    st.session_state.pop(UPLOAD_ERROR, None)
     try:
-        new_entry = read_bytes(entry.raw, entry.filename, mapping)
+        new_entry = read_bytes(entry.raw, entry.filename, mapping, dictionary=True)
+        new_settings = state.settings().replace(column_map=mapping)
+        check_usable(new_entry, new_settings)
     except PanNetError as exc:
         st.session_state[UPLOAD_ERROR] = exc.message
         return False
     if not state.update(lambda s: s.replace(column_map=mapping)):
         return False
+    st.session_state.pop(REJECTED, None)
     state.set_table(new_entry)
     return True
 
@@ -109,25 +149,22 @@ def apply_column_map(extra: dict[str, str]) -> bool:
 def use_demo() -> None:
     """Go back to the synthetic demonstration cohort."""
     st.session_state.pop(UPLOAD_ERROR, None)
+    st.session_state.pop(REJECTED, None)
     state.set_table(demo_entry())
 
 
 def drop_identity(columns: list[str]) -> None:
-    """Replace the table by a copy without ``columns`` (the uploaded bytes are kept unchanged)."""
+    """Replace the table by a copy without ``columns`` (privacy.drop_columns; the uploaded bytes are kept)."""
     entry = state.table()
-    privacy = core("privacy")
-    frame = privacy.drop_columns(entry.frame, columns) if privacy is not None else entry.frame.drop(columns=columns)
+    frame = privacy.drop_columns(entry.frame, columns)
     state.set_table(state.TableEntry(frame=frame, fingerprint=state.fingerprint(frame), source=entry.source,
                                      filename=entry.filename, raw=entry.raw, mapping=entry.mapping,
-                                     unmapped=entry.unmapped, notes=entry.notes,
-                                     dropped=tuple(entry.dropped) + tuple(columns)))
+                                     unmapped=tuple(c for c in entry.unmapped if c not in columns),
+                                     notes=entry.notes, dropped=tuple(entry.dropped) + tuple(columns)))
 
 
-def identity_columns(frame: pd.DataFrame) -> list:
-    """Columns that look like a personal identity number or a name (privacy.identity_columns)."""
-    privacy = core("privacy")
-    if privacy is None:
-        return []
+def identity_columns(frame: pd.DataFrame) -> list[tuple[str, str, str]]:
+    """Columns that look like a personal identity number or a name: (column, kind, reason)."""
     return list(privacy.identity_columns(frame))
 
 
@@ -139,16 +176,32 @@ def load_settings_bytes(data: bytes | str) -> Settings:
     SettingsError
         The file is not valid settings JSON (the message says which key and why).
     """
+    if isinstance(data, bytes):
+        try:
+            data = data.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise PanNetError("The settings file is not a text (UTF-8 JSON) file.",
+                              "Choose the .json file saved by PanNET Board (Save current settings).") from None
     new = Settings.from_json(data)
     state.set_settings(new)
     st.session_state[state.PRESET] = None
     return new
 
 
+def handle_settings_upload(data: bytes, filename: str) -> bool:
+    """Load a settings file; on a problem keep the current settings and store the message for ``st.error``."""
+    st.session_state.pop(SETTINGS_ERROR, None)
+    try:
+        load_settings_bytes(data)
+    except PanNetError as exc:
+        st.session_state[SETTINGS_ERROR] = f"{filename}: {exc.message}"
+        return False
+    return True
+
+
 @st.cache_data(show_spinner=False, max_entries=8)
 def validation_problems(key: str, fp: str, _frame: pd.DataFrame, _settings: Settings) -> pd.DataFrame:
     """Every problem of the table as a DataFrame: row, column, value, problem, fix, severity."""
-    validation = core("validation")
     problems = validation.validate(_frame, _settings)
     rows = [{"severity": p.severity, "row": p.row, "column": p.column,
              "value": None if p.value is None else str(p.value), "problem": p.problem, "fix": p.fix}

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from board.optional import core
+from pannet_core import covariates as _covariates
 from pannet_core.settings import Settings
 
 COMPARISONS = {"primary_resection": "Primary tumour resection vs none (study 000)",
@@ -26,7 +26,7 @@ _GENERIC_SKIP = ("treated", "time", "event", "patient_id", "baseline_date", "end
 
 
 def _cov():
-    return core("covariates")
+    return _covariates
 
 
 def caliper_label(s: Settings) -> str:
@@ -38,8 +38,8 @@ def caliper_label(s: Settings) -> str:
 
 def covariate_label(name: str) -> str:
     cov = _cov()
-    text = cov.COVARIATE_LABELS.get(name) if cov is not None else None
-    if cov is not None and name in cov.BINNED_FROM:
+    text = cov.COVARIATE_LABELS.get(name)
+    if name in cov.BINNED_FROM:
         return f"{text or name} - groups [{name}]"
     return f"{text} [{name}]" if text else name
 
@@ -56,7 +56,7 @@ def covariate_options(s: Settings, prepared, entry) -> list[str]:
     current = list(s.propensity.covariates)
     if s.is_pannet:
         cov = _cov()
-        names = list(cov.COVARIATE_LABELS) if cov is not None else []
+        names = list(cov.COVARIATE_LABELS)
         if frame is not None:
             names = [n for n in names if n in frame.columns]
     else:
@@ -81,7 +81,7 @@ def _is_categorical(name: str, s: Settings, frame: pd.DataFrame | None) -> bool:
     cov = _cov()
     if name in s.propensity.categorical:
         return True
-    if cov is not None and name in cov.BINNED_FROM:
+    if name in cov.BINNED_FROM:
         return True
     if frame is not None and name in frame.columns:
         col = frame[name]
@@ -100,8 +100,6 @@ def with_covariates(s: Settings, covariates, prepared) -> Settings:
 def binning_mode(s: Settings) -> str | None:
     """``binned``, ``raw`` or None (mixed / nothing to switch)."""
     cov = _cov()
-    if cov is None:
-        return None
     raw_of = cov.BINNED_FROM
     binned = [c for c in s.propensity.covariates if c in raw_of]
     raw = [c for c in s.propensity.covariates if c in set(raw_of.values()) and c not in raw_of]
@@ -115,8 +113,6 @@ def binning_mode(s: Settings) -> str | None:
 def with_binning(s: Settings, mode: str, prepared) -> Settings:
     """Switch every continuous covariate to its binned or raw form."""
     cov = _cov()
-    if cov is None:
-        return s
     raw_of = cov.BINNED_FROM
     suffix_001 = s.is_pannet and s.study.comparison == "liver_surgery_tha"
     binned_of: dict[str, str] = {}

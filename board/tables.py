@@ -4,15 +4,12 @@ from __future__ import annotations
 import pandas as pd
 
 from board import fmt
-from board.optional import core
+from pannet_core import figures_style
 
 
 def group_labels(settings) -> dict[str, str]:
-    """Display names of the two groups (figures_style when available)."""
-    style = core("figures_style")
-    if style is not None:
-        return style.group_labels(settings)
-    return {"treated": "Treated", "control": "Control"}
+    """Display names of the two groups (as in the figures)."""
+    return figures_style.group_labels(settings)
 
 
 def _count(n, pct_0_100) -> str:

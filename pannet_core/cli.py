@@ -59,6 +59,7 @@ def _cmd_run(args) -> int:
 
     settings = Settings.load(args.settings)
     table = load_data(args.data, settings)
+    _require_usable(table, settings, args.data)
     export = None
     if not args.no_figures:
         from . import export
@@ -80,6 +81,23 @@ def _cmd_run(args) -> int:
         shutil.rmtree(tmp, ignore_errors=True)
     print(f"Wrote {out / 'results.json'}: {doc['n']} patients, {doc['n_pairs']} matched pairs.")
     return 0
+
+
+def _where(p) -> str:
+    return (f"row {p.row}" if p.row is not None else "the file") + (f", column '{p.column}'" if p.column else "")
+
+
+def _require_usable(table, settings, data_path) -> None:
+    """Stop before any analysis when the file has errors (warnings only exclude patients)."""
+    from .validation import validate
+
+    errors = [p for p in validate(table, settings) if p.severity == "error"]
+    if errors:
+        shown = "; ".join(f"{_where(p)}: {p.problem}" for p in errors[:3])
+        more = f" (and {len(errors) - 3} more)" if len(errors) > 3 else ""
+        raise PanNetError(f"The data has {len(errors)} error(s) that must be corrected first: {shown}{more}.",
+                          f"Correct them in the file; 'python -m pannet_core validate --data {data_path}"
+                          f" --settings <settings>' lists every one with its fix.")
 
 
 def _publish(tmp: Path, out: Path) -> None:
@@ -119,10 +137,8 @@ def _cmd_validate(args) -> int:
     table = load_data(args.data, settings)
     problems = validate(table, settings)
     for p in problems:
-        where = f"row {p.row}" if p.row is not None else "file"
-        col = f", column '{p.column}'" if p.column else ""
         val = f", value {p.value!r}" if p.value is not None else ""
-        print(f"{p.severity.upper()}: {where}{col}{val}: {p.problem} Fix: {p.fix}")
+        print(f"{p.severity.upper()}: {_where(p)}{val}: {p.problem} Fix: {p.fix}")
     usable = is_usable(problems)
     n_err = sum(p.severity == "error" for p in problems)
     print(f"{len(table)} rows, {n_err} error(s), {len(problems) - n_err} warning(s): "
@@ -135,7 +151,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return {"run": _cmd_run, "demo": _cmd_demo, "validate": _cmd_validate}[args.command](args)
     except PanNetError as exc:
-        sys.stderr.write(f"pannet_core: {exc.message}\n")
+        sys.stderr.write(f"pannet_core: {' '.join(exc.message.split())}\n")
         return exc.exit_code
     except MemoryError:
         sys.stderr.write("pannet_core: the data set is too large for this machine's memory. "

@@ -85,9 +85,14 @@ def _rows(fit: CoxResult, frame: pd.DataFrame, variables: list[str], categorical
     return rows
 
 
-def _fit(frame, time, event, variables, categorical) -> CoxResult:
+def _design(frame, variables, categorical):
     X, _, used = design_matrix(frame, variables, [v for v in variables if v in categorical])
-    return coxph(time[used], event[used], X.loc[used])
+    return X.loc[used], used
+
+
+def _fit(frame, time, event, variables, categorical) -> CoxResult:
+    X, used = _design(frame, variables, categorical)
+    return coxph(time[used], event[used], X)
 
 
 def cox_models(frame: pd.DataFrame, covariates, categorical, *, p_enter: float = 0.10,
@@ -108,7 +113,13 @@ def cox_models(frame: pd.DataFrame, covariates, categorical, *, p_enter: float =
         Truncate where this fraction of the cohort remains at risk.
     """
     covariates = [c for c in covariates if c != TREATMENT]
-    categorical = set(categorical)
+    missing = [c for c in covariates if c not in frame.columns]
+    if missing:
+        raise PanNetError(f"The Cox covariate(s) {missing} are not in the data.",
+                          "Correct cox.covariates in the settings.")
+    # text and category columns are categorical whether or not the settings say so
+    categorical = set(categorical) | {c for c in covariates if not pd.api.types.is_numeric_dtype(frame[c])
+                                      or pd.api.types.is_bool_dtype(frame[c])}
     time = frame["time"].to_numpy(dtype=float)
     event = frame["event"].to_numpy(dtype=np.int64)
     t_star = None
@@ -117,8 +128,9 @@ def cox_models(frame: pd.DataFrame, covariates, categorical, *, p_enter: float =
     data = frame.assign(**{TREATMENT: frame[TREATMENT].astype(float)})
     rows, lr_p, failed = [], {}, []
     for var in [TREATMENT] + covariates:
+        X, used = _design(data, [var], categorical)  # a wrong column type is the user's to fix: not caught
         try:
-            fit = _fit(data, time, event, [var], categorical)
+            fit = coxph(time[used], event[used], X)
         except PanNetError as exc:
             if var == TREATMENT:
                 raise

@@ -162,8 +162,19 @@ def _binary_error(name: str) -> PanNetError:
 
 # ---------------------------------------------------------------------------
 # CSV
+def _head_lines(text: str, n: int) -> list[str]:
+    """``text.splitlines()[:n]`` without splitting the whole (large) text."""
+    size = 65536
+    while size < len(text):
+        lines = text[:size].splitlines()
+        if len(lines) > n:  # line n+1 has started, so the first n lines are complete
+            return lines[:n]
+        size *= 4
+    return text.splitlines()[:n]
+
+
 def _sniff(text: str) -> str:
-    lines = [ln for ln in text.splitlines()[:_SNIFF_LINES] if ln.strip()]
+    lines = [ln for ln in _head_lines(text, _SNIFF_LINES) if ln.strip()]
     best, best_key = ",", None
     for d in DELIMITERS:
         try:
@@ -183,9 +194,11 @@ def _parse_csv(text: str, name: str, notes: list[str]) -> tuple[list[str], list[
     delim = _sniff(text)
     if delim != ",":
         notes.append(f"Columns are separated by {_DELIM_NAMES[delim]}s.")
+    df = _parse_csv_arrow(text, delim)
     try:
-        df = pd.read_csv(io.StringIO(text), sep=delim, header=None, dtype=str, keep_default_na=False,
-                         na_filter=False, skip_blank_lines=True, engine="c")
+        if df is None:
+            df = pd.read_csv(io.StringIO(text), sep=delim, header=None, dtype=str, keep_default_na=False,
+                             na_filter=False, skip_blank_lines=True, engine="c")
     except pd.errors.EmptyDataError:
         raise PanNetError(f"{name} is empty.", "Upload the file that holds the patient table.") from None
     except (pd.errors.ParserError, ValueError, csv.Error):
@@ -196,6 +209,45 @@ def _parse_csv(text: str, name: str, notes: list[str]) -> tuple[list[str], list[
     body = df.iloc[1:].reset_index(drop=True)
     body.columns = range(body.shape[1])
     return header, body, delim
+
+
+def _parse_csv_arrow(text: str, delim: str) -> pd.DataFrame | None:
+    """Every cell as text with pyarrow's multi-threaded CSV reader (None: use pandas' C parser).
+
+    Gives the same table as ``pandas.read_csv(..., header=None, dtype=str,
+    na_filter=False, engine="c")`` for rectangular files; anything unusual
+    (ragged rows, pyarrow missing, a parse error) returns None so that the
+    C parser and then the tolerant csv-module path decide, as before.
+    """
+    try:
+        import pyarrow as pa
+        import pyarrow.csv as pacsv
+    except ImportError:  # pragma: no cover - pyarrow ships with pandas 3 installs
+        return None
+    raw = text.encode("utf-8")
+    if not raw.strip(b" \t\r\n"):
+        return None
+    try:
+        first = pacsv.read_csv(pa.py_buffer(raw[:65536]),
+                               read_options=pacsv.ReadOptions(autogenerate_column_names=True, block_size=1 << 20),
+                               parse_options=pacsv.ParseOptions(delimiter=delim, newlines_in_values=True,
+                                                                invalid_row_handler=lambda row: "skip"),
+                               convert_options=pacsv.ConvertOptions(strings_can_be_null=False))
+        names = first.column_names
+        table = pacsv.read_csv(
+            pa.py_buffer(raw),
+            read_options=pacsv.ReadOptions(column_names=names, use_threads=True),
+            parse_options=pacsv.ParseOptions(delimiter=delim, newlines_in_values=True, ignore_empty_lines=True),
+            convert_options=pacsv.ConvertOptions(column_types={c: pa.string() for c in names},
+                                                 strings_can_be_null=False, quoted_strings_can_be_null=False))
+    except (pa.ArrowException, ValueError, OverflowError):
+        return None
+    dtype = pd.StringDtype(na_value=np.nan)
+    cols = {i: table.column(i).to_pandas(types_mapper={pa.string(): dtype}.get) for i in range(table.num_columns)}
+    df = pd.DataFrame(cols)
+    if df.shape[0] == 0 or any(df[c].dtype != dtype for c in df.columns):
+        return None
+    return df
 
 
 def _parse_csv_slow(text: str, delim: str, name: str) -> pd.DataFrame:
@@ -473,7 +525,7 @@ def read_table(source: Any, filename: str | None = None, column_map: dict | None
     """
     data, name = _source_bytes(source, filename)
     notes: list[str] = []
-    if not data.strip():
+    if not data or data.isspace():  # = not data.strip(), without copying a large file
         raise PanNetError(f"{name} is empty.", "Upload the file that holds the patient table.")
     suffix = Path(name).suffix.lower()
     decimal_comma = True

@@ -1,0 +1,128 @@
+"""Every bad input a registry export or a hurried user can produce: one line per case.
+
+Each case runs ``python -m pannet_core run`` (in process) and expects the exit code, words
+of the message on stderr, a single paragraph without a traceback, and no output folder.
+Cases that must *work* despite looking odd (an XLSX renamed to .csv) expect exit 0.
+"""
+import io
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from pannet_core.cli import main
+from pannet_core.demo import make_demo_cohort
+from pannet_core.settings import load_preset
+
+PRESET = load_preset("primary_tumour_resection").to_dict()
+DEMO = make_demo_cohort()
+
+
+def demo_csv(**edits):
+    """The demo cohort as CSV text with some cells edited: edits = {column: {row: value}}."""
+    frame = DEMO.copy()
+    for col, cells in edits.items():
+        frame[col] = frame[col].astype(object)
+        for row, value in cells.items():
+            frame.loc[row, col] = value
+    return frame.to_csv(index=False)
+
+
+def generic(n=80, seed=3, **cols):
+    rng = np.random.default_rng(seed)
+    frame = pd.DataFrame({"pid": np.arange(1, n + 1), "trt": np.tile([0, 1], n // 2),
+                          "days": rng.uniform(30, 3000, n).round(1), "dead": rng.integers(0, 2, n),
+                          "age": rng.normal(60, 10, n).round(2), "grade": rng.choice(["G1", "G2"], n)})
+    for k, v in cols.items():
+        frame[k] = v
+    return frame.to_csv(index=False)
+
+
+def gsettings(**over):
+    d = {"columns": {"id": "pid", "treatment": "trt", "time": "days", "event": "dead", "time_unit": "days"},
+         "propensity": {"covariates": ["age", "grade"], "categorical": ["grade"]},
+         "matching": {"caliper": 0.2, "caliper_scale": "logit"}}
+    for path, value in over.items():
+        block, key = path.split(".")
+        d.setdefault(block, {})[key] = value
+    return json.dumps(d)
+
+
+def preset(**over):
+    d = json.loads(json.dumps(PRESET))
+    for path, value in over.items():
+        block, key = path.split(".")
+        d[block][key] = value
+    return json.dumps(d)
+
+
+def xlsx_bytes(text_csv: str) -> bytes:
+    buf = io.BytesIO()
+    pd.read_csv(io.StringIO(text_csv)).to_excel(buf, index=False)
+    return buf.getvalue()
+
+
+n = 80
+# (case, data file name, data content, settings JSON, exit code, words expected in the message)
+CASES = [
+    ("empty file", "d.csv", "", preset(), 1, "empty"),
+    ("binary file", "d.csv", bytes(range(256)) * 16, preset(), 1, "d.csv"),
+    ("truncated xlsx", "d.xlsx", xlsx_bytes(generic())[:700], gsettings(), 1, "d.xlsx"),
+    ("xlsx renamed to csv works", "d.csv", xlsx_bytes(generic()), gsettings(), 0, ""),
+    ("header only", "d.csv", "pid,trt,days,dead,age,grade\n", gsettings(), 1, "no data rows"),
+    ("missing column", "d.csv", generic().replace("dead", "status"), gsettings(), 1, "dead"),
+    ("duplicated columns", "d.csv", "pid,trt,trt,days\n1,0,1,3\n", gsettings(), 1, "duplicated"),
+    ("duplicate patient ids", "d.csv", demo_csv(patient_id={5: "DEMO-0001"}), preset(), 1, "DEMO-0001"),
+    ("text in a number column", "d.csv", demo_csv(charlson={7: "many"}), preset(), 1, "many"),
+    ("death before diagnosis", "d.csv", demo_csv(death_date={10: "1990-01-01"}), preset(), 1, "death"),
+    ("date in the future", "d.csv", demo_csv(last_followup_date={12: "2199-01-01"}), preset(), 1, "future"),
+    ("negative survival time", "d.csv", generic(days=[-5.0] + [100.0] * (n - 1)), gsettings(), 1, "negative"),
+    ("three treatment values", "d.csv", generic(trt=[0, 1, 2, 1] * (n // 4)), gsettings(), 1, "3 different"),
+    ("three event values", "d.csv", generic(dead=[0, 1, 2, 1] * (n // 4)), gsettings(), 1, "3 different"),
+    ("group left empty by eligibility", "d.csv", demo_csv(),
+     json.dumps({**PRESET, "eligibility": [{"name": "primary_resected"}, {"name": "no_resection_before_stage4"},
+                                          {"name": "diagnosis_years", "start": 2000, "end": 2019}]}), 1, "empty"),
+    ("no pair inside the caliper", "d.csv", generic(), gsettings(**{"matching.caliper": 1e-12,
+                                                                  "matching.caliper_scale": "ps_absolute"}),
+     1, "caliper"),
+    ("separation", "d.csv", generic(age=np.tile([40.0, 70.0], n // 2) + np.arange(n) * 0.01), gsettings(),
+     1, "age"),
+    ("level in one group only", "d.csv", generic(grade=np.tile(["G1", "G2"], n // 2)), gsettings(), 1, "grade"),
+    ("constant covariate", "d.csv", generic(age=[60.0] * n), gsettings(), 1, "age"),
+    ("all censored", "d.csv", generic(dead=[0] * n), gsettings(), 1, "censored"),
+    ("settings not JSON", "d.csv", generic(), "{nope", 2, "not valid JSON"),
+    ("settings without propensity", "d.csv", generic(), json.dumps({"columns": json.loads(gsettings())["columns"]}),
+     2, "propensity"),
+    ("settings with unknown key", "d.csv", generic(), gsettings(**{"matching.calliper": 0.1}), 2, "calliper"),
+    ("unknown covariate", "d.csv", generic(), gsettings(**{"propensity.covariates": ["bmi"],
+                                                          "propensity.categorical": []}), 1, "bmi"),
+    ("unknown eligibility rule", "d.csv", demo_csv(),
+     json.dumps({**PRESET, "eligibility": [{"name": "no_smokers"}]}), 2, "no_smokers"),
+    ("too few events for the Cox model", "d.csv", demo_csv(),
+     preset(**{"cox.covariates": ["age_group", "sex", "charlson_group", "primary_size_group", "liver_mets_group",
+                                  "who_grade", "calendar_period", "functioning", "extra_abdominal_mets"],
+               "cox.categorical": ["age_group", "sex", "charlson_group", "primary_size_group", "liver_mets_group",
+                                   "who_grade", "calendar_period", "functioning", "extra_abdominal_mets"],
+               "cox.p_enter": 1.0, "survival.truncate_at_risk": 0.97}), 1, "events per variable"),
+]
+
+
+@pytest.mark.parametrize("case, name, content, settings, code, words", CASES, ids=[c[0] for c in CASES])
+def test_bad_input(case, name, content, settings, code, words, tmp_path, capsys):
+    data = tmp_path / name
+    data.write_bytes(content if isinstance(content, bytes) else content.encode())
+    (tmp_path / "s.json").write_text(settings)
+    out = tmp_path / "out"
+    rc = main(["run", "--data", str(data), "--settings", str(tmp_path / "s.json"), "--out", str(out),
+               "--no-figures"])
+    err = capsys.readouterr().err
+    assert rc == code, err
+    if code == 0:
+        assert (out / "results.json").exists()
+        return
+    assert words.lower() in err.lower(), err
+    assert "Traceback" not in err and "internal error" not in err
+    assert err.count("\n") == 1 and "Fix:" in err
+    assert not out.exists()
