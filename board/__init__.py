@@ -6,5 +6,5 @@
 * :mod:`board.data`    - reading uploads, presets and saved settings into the session;
 * :mod:`board.sidebar` - the sidebar shared by every page;
 * :mod:`board.fmt`     - number formatting for a projector (percent, P values, CIs);
-* :mod:`board.optional` - import a ``pannet_core`` module that may not exist yet.
+* :mod:`board.figs`   - cached figures and how they are drawn (full width, designed fonts).
 """

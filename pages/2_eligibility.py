@@ -2,24 +2,20 @@
 import streamlit as st
 
 from board import cached, figs, state
-from board.optional import core, missing_note
+from pannet_core import eligibility, figures, schema
 from pannet_core.settings import Rule
 
 st.title("Eligibility")
 
-eligibility = core("eligibility")
 s = state.settings()
 if not s.is_pannet:
     st.info("These settings describe a cohort that is already one row per patient (a 'columns' block): "
             "there are no eligibility criteria to apply.")
     st.stop()
-if eligibility is None:
-    st.info(missing_note("The eligibility criteria"))
-    st.stop()
 
 catalogue = {c["name"]: c for c in eligibility.rule_catalogue()}
 entry = state.table()
-date_columns = [f.name for f in getattr(core("schema"), "FIELDS", ()) if f.type == "date"] or ["stage4_date"]
+date_columns = [f.name for f in schema.FIELDS if f.type == "date"]
 
 
 def _set_rule(i: int, change):
@@ -85,21 +81,16 @@ if unused:
 prepared, problem = cached.current_prepared()
 st.subheader("CONSORT flow")
 if prepared is None:
-    (st.info if problem and "not available yet" in problem else st.error)(problem)
+    st.error(problem)
     st.stop()
 result, _ = cached.current_result()
 n_t = int(prepared.frame["treated"].sum())
 n_c = len(prepared.frame) - n_t
-figures = core("figures")
 if prepared.flow is not None:
     st.caption(f"{int(prepared.flow['n_in'].iloc[0])} patients in the file, {len(prepared.frame)} analysed "
                f"({n_t} treated, {n_c} controls).")
-    if figures is not None:
-        fig = figs.consort(result) if result is not None else figures.consort_figure(prepared.flow, n_t, n_c)
-        w, h = figures.export_size(fig)
-        st.plotly_chart(fig, width="stretch", height=int(1150 * h / w), key="consort")
-    else:
-        st.info(missing_note("The CONSORT diagram"))
+    fig = figs.consort(result) if result is not None else figures.consort_figure(prepared.flow, n_t, n_c)
+    figs.show(fig, key="consort", height=figs.screen_height(fig, 1150, hi=1600))
 
 st.subheader("Excluded patients")
 excluded = prepared.excluded

@@ -3,7 +3,6 @@ import pandas as pd
 import streamlit as st
 
 from board import cached, figs, fmt, matching_ui, state, tables
-from board.optional import core, missing_note
 from pannet_core.settings import CALIPER_SCALES, ORDERS
 
 st.title("Propensity-score matching")
@@ -88,20 +87,10 @@ k4.metric(f"{labels['treated']} unmatched", f"{n_t - t_matched}")
 st.markdown(f"<span data-testid='matched-count'>**Matched: {len(m.pairs)} pairs; {t_matched} of {n_t} "
             f"{labels['treated'].lower()} patients matched.**</span>", unsafe_allow_html=True)
 
-figures = core("figures")
-f1, f2 = st.columns(2, gap="large")
-with f1:
-    st.subheader("Propensity score overlap")
-    if figures is not None:
-        st.plotly_chart(figs.overlap(result), width="stretch", key="ps_overlap")
-    else:
-        st.info(missing_note("The overlap figure"))
-with f2:
-    st.subheader("Balance (love plot)")
-    if figures is not None:
-        st.plotly_chart(figs.love(result), width="stretch", key="love_plot")
-    else:
-        st.info(missing_note("The love plot"))
+st.subheader("Propensity score overlap")
+figs.show(figs.overlap(result), key="ps_overlap")
+st.subheader("Balance (love plot)")
+figs.show(figs.love(result), key="love_plot")
 
 unmatched = data.loc[~data["matched"]]
 if len(unmatched):

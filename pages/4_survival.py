@@ -1,9 +1,12 @@
 """Page 4 - Survival: Kaplan-Meier unmatched and matched, tests, hazard ratios, Cox models."""
+import datetime as dt
+
+import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
 from board import cached, figs, fmt, state, tables
-from board.optional import core, missing_note
+from pannet_core import export, figures
 from pannet_core.settings import CI_TYPES
 
 st.title("Survival")
@@ -27,22 +30,37 @@ if s.survival.truncate_at_risk is not None:
     state.field_control(c4.number_input, "Fraction still at risk", "survival", "truncate_at_risk",
                         min_value=0.05, max_value=0.95, step=0.05, format="%.2f")
 
+d1, d2, _ = st.columns([3, 3, 6], gap="large")
+st.session_state["w.view.show_ci"] = figs.show_ci()
+d1.toggle("Show confidence bands", key="w.view.show_ci",
+          on_change=lambda: st.session_state.__setitem__(figs.SHOW_CI, bool(st.session_state["w.view.show_ci"])),
+          help="Draw the pointwise confidence interval of each Kaplan-Meier curve as a shaded band.")
+if s.is_pannet:
+    def _default_cutoff() -> str:
+        entry = state.table()
+        col = entry.frame.get("last_followup_date") if entry is not None else None
+        last = pd.to_datetime(col, errors="coerce").max() if col is not None else pd.NaT
+        return (last.date() if pd.notna(last) else dt.date.today()).isoformat()
+
+    state.control(d2.toggle, "Censor at a study cut-off date", state.key_for("study", "cutoff_on"),
+                  s.study.cutoff_date is not None,
+                  lambda s, v: s.with_values("study", cutoff_date=(_default_cutoff() if v else None)),
+                  help="Follow-up after the cut-off is censored at the cut-off date (settings: study.cutoff_date).")
+    if s.study.cutoff_date is not None:
+        state.field_control(d2.date_input, "Cut-off date", "study", "cutoff_date",
+                            to_widget=dt.date.fromisoformat, from_widget=lambda v: v.isoformat() if v else None,
+                            min_value=dt.date(1990, 1, 1), max_value=dt.date(2100, 12, 31), format="YYYY-MM-DD")
+
 result = cached.result_or_stop()
 ep = s.study.endpoint if s.is_pannet else "os"
-export = core("export")
-figures = core("figures")
 
 TITLES = {"unmatched": "All analysed patients (unmatched)", "matched": "Propensity-matched"}
 for which in ("unmatched", "matched"):
     st.subheader(f"Kaplan-Meier: {TITLES[which].lower()}")
-    if figures is not None:
-        fig = figs.km(result, which)
-        cfg = export.plotly_config(f"km_{ep}_{which}", fig) if export is not None else None
-        # on screen the subheader carries the title; the exported figure keeps it
-        st.plotly_chart(go.Figure(fig).update_layout(title=None, margin_t=90), width="stretch", height=640,
-                        key=f"km_{which}", config=cfg)
-    else:
-        st.info(missing_note("The Kaplan-Meier figure"))
+    fig = figs.km(result, which)
+    # on screen the subheader carries the title; the exported figure keeps it
+    figs.show(go.Figure(fig).update_layout(title=None, margin_t=90), key=f"km_{which}",
+              filename=f"km_{ep}_{which}", height=680)
 
 st.subheader("Unmatched and matched side by side")
 left, right = st.columns(2, gap="large")
@@ -60,14 +78,12 @@ if result.cox_models is not None and len(result.cox_models):
     st.subheader("Cox regression: univariable and multivariable")
     a, b = st.columns([3, 2], gap="large")
     a.dataframe(tables.cox_display(result.cox_models), hide_index=True, width="stretch")
-    if figures is not None:
-        b.plotly_chart(figs.forest(result), width="stretch", key="forest")
+    figs.show(figs.forest(result), key="forest", container=b, height=figs.screen_height(figs.forest(result), 520))
 
 if result.sensitivity is not None:
     st.subheader(f"Sensitivity analysis: {result.sensitivity.label}")
     sens = result.sensitivity
-    if figures is not None:
-        st.plotly_chart(figures.km_figure(sens, labels=labels), width="stretch", height=640, key="km_sens")
+    figs.show(figures.km_figure(sens, labels=labels, show_ci=figs.show_ci()), key="km_sens", height=680)
     st.dataframe(tables.survival_display(sens, labels, s.survival.horizons), hide_index=True, width="stretch")
     st.markdown(f"**Log-rank P = {fmt.p_value(sens.logrank.p)}; {tables.hr_text(sens.cox.table)}**")
 

@@ -2,17 +2,12 @@
 import streamlit as st
 
 from board import cached, state, tables
-from board.optional import core, missing_note
+from pannet_core import export, figures_style, results as results_mod
 from pannet_core.errors import PanNetError
 
 st.title("Report")
 s = state.settings()
 result = cached.result_or_stop()
-export = core("export")
-results_mod = core("results")
-if export is None:
-    st.info(missing_note("Figure export"))
-    st.stop()
 
 figs = cached.result_figures(result)
 key = cached.stage_key(s)
@@ -27,20 +22,20 @@ if not can_render:
 
 def _png(name):
     fig = figs[name]
-    w, h = core("figures_style").export_size(fig)
+    w, h = figures_style.export_size(fig)
     return lambda: cached.png_bytes(name, key, fp, fig, w, h)
 
 
 def _pdf(name):
     fig = figs[name]
-    w, h = core("figures_style").export_size(fig)
+    w, h = figures_style.export_size(fig)
     return lambda: cached.pdf_bytes(name, key, fp, fig, w, h)
 
 
 st.subheader("Tumour-board summary slide")
 slide = figs.get("summary_slide")
 if slide is not None:
-    w, h = core("figures_style").export_size(slide)
+    w, h = figures_style.export_size(slide)
     if can_render:  # the preview is the exported PNG itself
         try:
             st.image(cached.png_bytes("summary_slide", key, fp, slide, w, h), width="stretch")
@@ -77,10 +72,9 @@ if result.table1 is not None:
     cols[1].download_button("Table 1 (XLSX)", lambda: tables.table1_xlsx(result), file_name="table1.xlsx",
                             mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                             on_click="ignore", icon=":material/table:", key="dl_t1_xlsx")
-if results_mod is not None:
-    cohort_csv = results_mod.matched_cohort_frame(result).to_csv(index=False).encode("utf-8")
-    cols[2].download_button("Matched cohort (CSV)", cohort_csv, file_name="matched_cohort.csv", mime="text/csv",
-                            on_click="ignore", icon=":material/groups:", key="dl_cohort")
+cohort_csv = results_mod.matched_cohort_frame(result).to_csv(index=False).encode("utf-8")
+cols[2].download_button("Matched cohort (CSV)", cohort_csv, file_name="matched_cohort.csv", mime="text/csv",
+                        on_click="ignore", icon=":material/groups:", key="dl_cohort")
 cols[0].download_button("Settings (JSON)", s.to_json(), file_name="settings.json", mime="application/json",
                         on_click="ignore", icon=":material/settings:", key="dl_settings")
 st.caption("The settings file loads back on the Data page and runs headless: "

@@ -211,6 +211,16 @@ def _parse_csv(text: str, name: str, notes: list[str]) -> tuple[list[str], list[
     return header, body, delim
 
 
+def _regular_text(text: str) -> bool:
+    """No quote, no blank line, no lone carriage return: where pyarrow and pandas' C parser agree."""
+    if not text or '"' in text:
+        return False
+    n_cr = text.count("\r")
+    if n_cr and n_cr != text.count("\r\n"):
+        return False
+    return not (text.startswith(("\n", "\r\n")) or "\n\n" in text or "\n\r\n" in text)
+
+
 def _parse_csv_arrow(text: str, delim: str) -> pd.DataFrame | None:
     """Every cell as text with pyarrow's multi-threaded CSV reader (None: use pandas' C parser).
 
@@ -224,23 +234,20 @@ def _parse_csv_arrow(text: str, delim: str) -> pd.DataFrame | None:
         import pyarrow.csv as pacsv
     except ImportError:  # pragma: no cover - pyarrow ships with pandas 3 installs
         return None
-    raw = text.encode("utf-8")
-    if not raw.strip(b" \t\r\n"):
+    if not _regular_text(text):
         return None
+    raw = text.encode("utf-8")
     try:
-        first = pacsv.read_csv(pa.py_buffer(raw[:65536]),
-                               read_options=pacsv.ReadOptions(autogenerate_column_names=True, block_size=1 << 20),
-                               parse_options=pacsv.ParseOptions(delimiter=delim, newlines_in_values=True,
-                                                                invalid_row_handler=lambda row: "skip"),
-                               convert_options=pacsv.ConvertOptions(strings_can_be_null=False))
-        names = first.column_names
+        width = _head_lines(text, 1)[0].count(delim) + 1
         table = pacsv.read_csv(
             pa.py_buffer(raw),
-            read_options=pacsv.ReadOptions(column_names=names, use_threads=True),
+            read_options=pacsv.ReadOptions(autogenerate_column_names=True, use_threads=True),
             parse_options=pacsv.ParseOptions(delimiter=delim, newlines_in_values=True, ignore_empty_lines=True),
-            convert_options=pacsv.ConvertOptions(column_types={c: pa.string() for c in names},
+            convert_options=pacsv.ConvertOptions(column_types={f"f{i}": pa.string() for i in range(width + 64)},
                                                  strings_can_be_null=False, quoted_strings_can_be_null=False))
     except (pa.ArrowException, ValueError, OverflowError):
+        return None
+    if table.num_columns < 2:
         return None
     dtype = pd.StringDtype(na_value=np.nan)
     cols = {i: table.column(i).to_pandas(types_mapper={pa.string(): dtype}.get) for i in range(table.num_columns)}

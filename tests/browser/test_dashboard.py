@@ -1,10 +1,16 @@
 """The dashboard in a real browser: walk the pages, move the caliper, download a PNG.
 
-Saves a full-page screenshot of every page to docs/screenshots/<page>.png and
-prints how long the matched count took to update after the slider moved.
+Takes a full-page screenshot of every page: into pytest's ``tmp_path`` by
+default, into ``docs/screenshots/<page>.png`` (the committed pictures the
+README shows) only when ``PANNET_SCREENSHOTS=1`` is set::
+
+    PANNET_SCREENSHOTS=1 .venv/bin/python -m pytest tests/browser -k every_page
+
+Also prints how long the matched count took to update after the slider moved.
 """
 from __future__ import annotations
 
+import os
 import struct
 import time
 from pathlib import Path
@@ -42,8 +48,16 @@ def goto(page, link: str, title: str) -> None:
     wait_idle(page)
 
 
-def test_every_page_renders_and_is_saved(page):
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+def screenshot_dir(tmp_path: Path) -> Path:
+    """docs/screenshots when PANNET_SCREENSHOTS=1 (refresh the committed pictures), else ``tmp_path``."""
+    if os.environ.get("PANNET_SCREENSHOTS") == "1":
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        return SCREENSHOTS
+    return tmp_path
+
+
+def test_every_page_renders_and_is_saved(page, tmp_path):
+    folder = screenshot_dir(tmp_path)
     for slug, link, title in PAGES:
         goto(page, link, title)
         if slug in ("matching", "survival", "eligibility"):
@@ -56,7 +70,8 @@ def test_every_page_renders_and_is_saved(page):
         height = page.evaluate("document.querySelector('[data-testid=\"stMain\"]').scrollHeight")
         page.set_viewport_size({"width": 1600, "height": max(1000, min(int(height) + 40, 8000))})
         wait_idle(page, settle_ms=300)
-        page.screenshot(path=str(SCREENSHOTS / f"{slug}.png"), full_page=True)
+        page.screenshot(path=str(folder / f"{slug}.png"), full_page=True)
+        assert (folder / f"{slug}.png").stat().st_size > 10_000
         page.set_viewport_size({"width": 1600, "height": 1000})
 
 
