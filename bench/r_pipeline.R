@@ -2,14 +2,22 @@
 # glm propensity score, MatchIt nearest neighbour (1:1, caliper 0.1 absolute on the PS,
 # largest first, no replacement), survfit / survdiff (unmatched and matched, pair-stratified)
 # and coxph (unmatched; matched with cluster = pair). Same analysis cohort as ours.
-# Usage: Rscript bench/r_pipeline.R cohort.csv covariate1,covariate2,...
+# Usage: Rscript bench/r_pipeline.R cohort.csv covariate1,covariate2,... [mahvars]
 suppressPackageStartupMessages({library(survival); library(MatchIt)})
 args <- commandArgs(trailingOnly = TRUE)
 d <- read.csv(args[1], stringsAsFactors = TRUE)
 covs <- strsplit(args[2], ",")[[1]]
 f <- as.formula(paste("treated ~", paste(covs, collapse = " + ")))
-m <- matchit(f, data = d, method = "nearest", distance = "glm", caliper = 0.1,
-             std.caliper = FALSE, m.order = "largest", replace = FALSE, ratio = 1)
+# Third argument "mahvars": MatchIt's general C routine with mahvars = ~ps, which honours a caliper
+# below 1 on the probability scale (MatchIt 4.5.1's default vector routine ignores it: docs/methods.md).
+if (length(args) >= 3 && args[3] == "mahvars") {
+  d$ps <- fitted(glm(f, data = d, family = binomial))
+  m <- matchit(f, data = d, method = "nearest", distance = d$ps, mahvars = ~ps, caliper = 0.1,
+               std.caliper = FALSE, m.order = "largest", replace = FALSE, ratio = 1)
+} else {
+  m <- matchit(f, data = d, method = "nearest", distance = "glm", caliper = 0.1,
+               std.caliper = FALSE, m.order = "largest", replace = FALSE, ratio = 1)
+}
 md <- match.data(m)
 s <- Surv(d$time, d$event)
 fu <- survfit(s ~ treated, data = d, conf.type = "plain")

@@ -164,11 +164,15 @@ def smd_table(frame: pd.DataFrame, treated, covariates: Iterable[str], categoric
     for c in covariates:
         col = frame[c]
         if c in categorical:
-            lab = col.map(level_label, na_action="ignore").to_numpy(dtype=object)
+            # one label per distinct value (not per row), then compare label codes
+            codes, uniq = pd.factorize(col)
+            labels = [level_label(u) for u in uniq]
+            label_code = {lab: i for i, lab in reversed(list(enumerate(labels)))}
+            lab = np.array([label_code[lab] for lab in labels] + [-1], dtype=np.int64)[codes]
             miss = col.isna().to_numpy(dtype=bool, na_value=True)
             for lev in factor_levels(col):
                 name = level_label(lev)
-                x = np.where(miss, np.nan, (lab == name).astype(float))
+                x = np.where(miss, np.nan, (lab == label_code.get(name, -2)).astype(float))
                 before = smd(x[t], x[~t], True)
                 a, _ = _after(x, x, True)
                 rows.append({"variable": f"{c}={name}", "covariate": c, "level": name,

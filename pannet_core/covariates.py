@@ -231,6 +231,21 @@ def derive_covariates(frame: pd.DataFrame, missing: str = "level", baseline_col:
     return out
 
 
+def _from_codes(codes: np.ndarray, categories: list, missing: str, default: list | None = None) -> pd.Categorical:
+    """Ordered categorical of the categories that occur (in their order), plus ``N/A`` for code -1."""
+    used = np.bincount(codes[codes >= 0], minlength=len(categories)) > 0 if len(categories) else np.zeros(0, bool)
+    levels = [c for c, u in zip(categories, used) if u]
+    if not levels and default is not None:
+        levels = list(default)
+    new = np.full(len(categories) + 1, -1, dtype=np.int64)  # last slot: old code -1
+    new[np.flatnonzero(used)] = np.arange(int(used.sum()))
+    out = new[codes]
+    if missing == "level" and (codes < 0).any():
+        out[codes < 0] = len(levels)
+        levels = levels + [NA_LEVEL]
+    return pd.Categorical.from_codes(out, dtype=pd.CategoricalDtype(levels, ordered=True), validate=False)
+
+
 def as_levels(series: pd.Series, missing: str = "level") -> pd.Series:
     """A canonical categorical column (bool or text) as an ordered categorical.
 
@@ -241,19 +256,27 @@ def as_levels(series: pd.Series, missing: str = "level") -> pd.Series:
     s = series
     if pd.api.types.is_bool_dtype(s) or str(s.dtype) == "boolean":
         b = s.astype("boolean")
-        vals = np.where(b.isna().to_numpy(), None, np.where(b.fillna(False).to_numpy(dtype=bool), "yes", "no"))
-        levels = [lv for lv in ("no", "yes") if lv in set(vals)] or ["no"]
+        na = b.isna().to_numpy()
+        old = np.where(na, -1, b.fillna(False).to_numpy(dtype=bool).astype(np.int64))
+        cat = _from_codes(old, ["no", "yes"], missing, default=["no"])
     elif isinstance(s.dtype, pd.CategoricalDtype):
-        levels = [c for c in s.cat.categories if c in set(s.dropna())]
-        vals = s.astype(object).where(s.notna(), None).to_numpy()
+        cat = _from_codes(s.cat.codes.to_numpy().astype(np.int64), list(s.cat.categories), missing)
+    elif s.dtype == "str":
+        fcodes, uniq = pd.factorize(s)
+        uniq = list(uniq)
+        levels = sorted(set(uniq), key=str)
+        pos = {v: i for i, v in enumerate(levels)}
+        remap = np.array([pos[v] for v in uniq] + [-1], dtype=np.int64)
+        cat = _from_codes(remap[fcodes], levels, missing)
     else:
         vals = s.astype(object).where(s.notna(), None).to_numpy()
         levels = sorted({v for v in vals if v is not None}, key=str)
-    has_na = any(v is None for v in vals)
-    if has_na and missing == "level":
-        vals = np.array([NA_LEVEL if v is None else v for v in vals], dtype=object)
-        levels = levels + [NA_LEVEL]
-    cat = pd.Categorical([v for v in vals], categories=levels, ordered=True)
+        none = np.fromiter((v is None for v in vals), dtype=bool, count=len(vals))
+        if none.any() and missing == "level":
+            vals = np.array(vals, dtype=object)
+            vals[none] = NA_LEVEL
+            levels = levels + [NA_LEVEL]
+        cat = pd.Categorical(np.asarray(vals, dtype=object), categories=levels, ordered=True)
     return pd.Series(cat, index=series.index, name=series.name)
 
 

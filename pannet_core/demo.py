@@ -313,6 +313,8 @@ def make_demo_cohort(seed: int = 0, n_scale: int = 1) -> pd.DataFrame:
     time = np.where(inc, np.where(dead, t_inc, cens), np.minimum(t_exc, cens_exc))
     start = np.where(inc, baseline, st4)
     end = start + np.maximum(np.round(time * 365.25), 1.0)
+    # rounding to whole days must not put death or last follow-up before the resection (large --n-scale)
+    end = np.where(resected & ~inc & np.isfinite(res), np.maximum(end, np.nan_to_num(res)), end)
     death = np.where(dead, end, np.nan)
     last_fu = end.copy()
     nofu = G == 9
@@ -350,8 +352,8 @@ def make_demo_cohort(seed: int = 0, n_scale: int = 1) -> pd.DataFrame:
     cga = np.round(rng.lognormal(np.log(1.8), 1.0, (K, n)), 2)
     cga = np.where(rng.random((K, n)) < 0.1, np.nan, cga)
     albumin = np.where(rng.random((K, n)) < 0.1, np.nan, np.round(rng.normal(38, 5, (K, n)), 0))
-    met_max = np.where(liver_mets & (rng.random((K, n)) > 0.2), np.round(rng.lognormal(np.log(2.5), 0.9, (K, n)), 1),
-                       np.nan)
+    met_max = np.where(liver_mets & (rng.random((K, n)) > 0.2), np.minimum(np.round(rng.lognormal(np.log(2.5), 0.9, (K, n)), 1), 50.0),
+                       np.nan)  # capped at the dictionary maximum (50 cm) so that large --n-scale files validate
     synd = np.where(functioning, rng.integers(1, 6, (K, n)), 0)
     yes = lambda p: rng.random((K, n)) < p  # noqa: E731
 

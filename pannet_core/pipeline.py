@@ -204,9 +204,9 @@ def analyse(settings: Settings, prepared: Prepared, fit: "_propensity.Propensity
 def _expand_matched(data: pd.DataFrame, mres) -> pd.DataFrame:
     """One row per member of each matched set (controls reused with replacement appear once per pair)."""
     pairs = mres.pairs
-    idx = pd.Series(np.arange(len(data)), index=data["patient_id"].to_numpy())
-    t_rows = idx.loc[pairs["treated_id"].to_numpy()].to_numpy()
-    c_rows = idx.loc[pairs["control_id"].to_numpy()].to_numpy()
+    idx = pd.Index(data["patient_id"].to_numpy())  # ids are unique (matching checks)
+    t_rows = idx.get_indexer(pairs["treated_id"].to_numpy())
+    c_rows = idx.get_indexer(pairs["control_id"].to_numpy())
     # each treated patient once per matched set; the set is identified by its first pair id
     first_pair = pairs.groupby("treated_id", sort=False)["pair"].transform("min").to_numpy()
     t_once = ~pd.Series(pairs["treated_id"].to_numpy()).duplicated().to_numpy()

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from scipy.stats import norm
+from scipy.special import ndtri
 
 from .errors import PanNetError
 
@@ -53,7 +53,7 @@ def events_needed(hr: float, power: float = 0.8, alpha: float = 0.05, allocation
     _check(hr, power, alpha, allocation)
     if method not in METHODS:
         raise PanNetError(f"Method {method!r} is not known.", f"Use one of {', '.join(METHODS)}.")
-    z = norm.ppf(1 - alpha / 2) + norm.ppf(power)
+    z = ndtri(1 - alpha / 2) + ndtri(power)
     if method == "schoenfeld":
         return float(z ** 2 / (allocation * (1 - allocation) * math.log(hr) ** 2))
     k = allocation / (1 - allocation)

@@ -394,14 +394,34 @@ def _fix_header(header: list[str], body: pd.DataFrame, name: str, notes: list[st
 _NUM_RX = r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d{1,3})?"
 
 
+def _parse_floats(t: pd.Series) -> np.ndarray:
+    """Text cells that all match :data:`_NUM_RX` as float64 (pyarrow's correctly rounded cast when it can)."""
+    try:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        return pc.cast(pa.array(t.array), pa.float64()).to_numpy(zero_copy_only=False).astype("float64", copy=True)
+    except Exception:  # no pyarrow, or a cell pyarrow will not cast: Python's float(), as before
+        return t.astype("float64").to_numpy()
+
+
 def _to_float(t: pd.Series) -> pd.Series:
     """Text to float64 (NaN where not a plain number); fast on Arrow-backed strings."""
     ok = t.str.fullmatch(_NUM_RX).fillna(False).astype(bool).to_numpy()
     out = np.full(len(t), np.nan)
-    if ok.any():
-        out[ok] = t[ok].astype("float64").to_numpy()
+    if ok.all():
+        out = _parse_floats(t)
+    elif ok.any():
+        out[ok] = _parse_floats(t[ok])
     out[~np.isfinite(out)] = np.nan
     return pd.Series(out, index=t.index)
+
+
+def _all_match(t: pd.Series, rx: str) -> bool:
+    """Whether every cell of ``t`` matches ``rx`` (a quick look at the first cells first)."""
+    if len(t) > 256 and not t.iloc[:64].str.fullmatch(rx).all():
+        return False
+    return bool(t.str.fullmatch(rx).all())
 
 
 def _as_numbers(s: pd.Series, decimal_comma: bool) -> pd.Series | None:
@@ -411,14 +431,17 @@ def _as_numbers(s: pd.Series, decimal_comma: bool) -> pd.Series | None:
         return None
     if decimal_comma:
         present = present.str.replace(r"^([+-]?\d*),(\d+)$", r"\1.\2", regex=True)
-    if not present.str.fullmatch(_NUM_RX).all():
+    if not _all_match(present, _NUM_RX):
         return None
-    num = _to_float(present)
-    if num.isna().any():
+    num = _parse_floats(present)
+    if not np.isfinite(num).all():
         return None
     full = pd.Series(np.nan, index=s.index, dtype=float)
-    full[present.index] = num.to_numpy()
-    if len(present) == len(s) and present.str.fullmatch(r"[+-]?\d{1,15}").all():
+    if len(present) == len(s):
+        full[:] = num
+    else:
+        full[present.index] = num
+    if len(present) == len(s) and _all_match(present, r"[+-]?\d{1,15}"):
         return full.astype("int64")
     return full
 
@@ -607,9 +630,16 @@ def _text(s: pd.Series) -> pd.Series:
 
 def _lookup(s: pd.Series, table: dict[str, str]) -> pd.Series:
     """Map written values through a normalised synonym table (vectorised over distinct values)."""
-    uniq = s.dropna().unique()
-    hits = {u: table.get(normalise(u)) or None for u in uniq}
-    return s.map(hits)
+    codes, uniq = pd.factorize(s)
+    hits = np.array([None] + [table.get(normalise(u)) or None for u in uniq], dtype=object)
+    return pd.Series(hits[codes + 1], index=s.index, name=s.name)
+
+
+def _via_uniques(t: pd.Series, fn) -> pd.Series:
+    """``fn(t)`` for an elementwise ``fn``, computed once per distinct value (missing stays missing)."""
+    codes, uniq = pd.factorize(t)
+    res = fn(pd.Series(uniq, dtype=t.dtype))
+    return pd.Series(res.array.take(codes, allow_fill=True), index=t.index, name=t.name)
 
 
 def _coerce_id(s: pd.Series) -> pd.Series:
@@ -669,10 +699,13 @@ def _coerce_yesno(col: str, s: pd.Series) -> tuple[pd.Series, list[Problem]]:
     if pd.api.types.is_bool_dtype(s):
         return s.astype("boolean"), []
     t = _text(s)
-    hit = _lookup(t, VALUE_INDEX[col])
-    out = pd.Series(pd.NA, index=s.index, dtype="boolean")
-    out = out.mask(hit == "yes", True).mask(hit == "no", False)
-    bad = (t.notna() & hit.isna()).to_numpy()
+    codes, uniq = pd.factorize(t)  # look each distinct spelling up once
+    hits = [VALUE_INDEX[col].get(normalise(u)) or None for u in uniq]
+    yes = np.array([h == "yes" for h in hits] + [False])[codes]
+    no = np.array([h == "no" for h in hits] + [False])[codes]
+    miss = np.array([h is None for h in hits] + [True])[codes]
+    out = pd.Series(pd.arrays.BooleanArray(yes, ~(yes | no)), index=s.index)
+    bad = t.notna().to_numpy() & miss
     probs = _cell_problems(col, s, bad, "{v!r} is not yes or no.",
                            f"Write {col} as yes/no (ja/nej, 1/0, true/false also work), "
                            "or leave the cell empty if it is not known.")
@@ -736,7 +769,7 @@ def _coerce_date(col: str, s: pd.Series) -> tuple[pd.Series, list[Problem]]:
         bad = (s.notna() & out.isna()).to_numpy()
         return out, _cell_problems(col, s, bad, "{v!r} is not a date.", _DATE_FIX)
     t = _text(s)
-    out = pd.to_datetime(t, format="%Y-%m-%d", errors="coerce").astype("datetime64[ns]")
+    out = _via_uniques(t, lambda u: pd.to_datetime(u, format="%Y-%m-%d", errors="coerce").astype("datetime64[ns]"))
     todo = t.notna() & out.isna()
     probs: list[Problem] = []
     if todo.any():

@@ -12,7 +12,7 @@ from typing import Sequence
 
 import numpy as np
 import pandas as pd
-from scipy.stats import norm
+from scipy.special import ndtri
 
 from .errors import PanNetError
 
@@ -65,7 +65,7 @@ def _check_conf(conf_type: str, conf_level: float) -> float:
     if not isinstance(conf_level, (int, float)) or not 0 < conf_level < 1:
         raise PanNetError(f"Confidence level {conf_level!r} must be a fraction between 0 and 1.",
                           "Use 0.95 for 95 % intervals.")
-    return float(norm.ppf(1 - (1 - conf_level) / 2))
+    return float(ndtri(1 - (1 - conf_level) / 2))
 
 
 # ---------------------------------------------------------------- core formulas

@@ -251,11 +251,11 @@ def wald_ci(k: int, n: int, level: float = 0.95) -> tuple[float, float, float]:
 
     Seed 000: 3/50 deaths -> "6.0% (95% CI, 0-12.6)".
     """
-    from scipy.stats import norm
+    from scipy.special import ndtri
     if n == 0:
         return float("nan"), float("nan"), float("nan")
     p = k / n
-    z = norm.ppf(0.5 + level / 2)
+    z = ndtri(0.5 + level / 2)
     half = z * np.sqrt(p * (1 - p) / n)
     return 100 * p, 100 * max(0.0, p - half), 100 * min(1.0, p + half)
 

@@ -7,7 +7,6 @@ coxfit6, so the final iterate is the same (observed differences ~1e-13).
 from __future__ import annotations
 
 import json
-import time as _time
 from pathlib import Path
 
 import numpy as np
@@ -134,14 +133,12 @@ def test_robust_cluster_of_singletons_differs_from_naive_but_coef_equal():
     assert np.isnan(naive.table["robust_se"].iloc[0])
 
 
-def test_speed_200k_single_covariate():
+def test_200k_single_covariate():  # speed: bench/kernels.py
     rng = np.random.default_rng(7)
     n = 200_000
     g = (rng.random(n) < 0.5).astype(float)
     t = np.round(rng.exponential(np.where(g == 1, 6.0, 4.0)), 2)
     e = (rng.random(n) < 0.7).astype(float)
-    start = _time.perf_counter()
     fit = coxph(t, e, pd.DataFrame({"treated": g}), cluster=np.arange(n) // 2)
-    elapsed = _time.perf_counter() - start
-    assert elapsed < 1.0, elapsed
+    assert fit.n == n and np.isfinite(fit.table["robust_se"].iloc[0])
     assert fit.table["hr"].iloc[0] == pytest.approx(4 / 6, rel=0.05)

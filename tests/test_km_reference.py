@@ -7,7 +7,6 @@ only differences are the order of floating-point operations).
 from __future__ import annotations
 
 import json
-import time as _time
 from pathlib import Path
 
 import numpy as np
@@ -139,18 +138,15 @@ def test_inputs_not_modified_and_bool_events():
     assert fit.events == 2 and fit.table["time"].tolist() == [1.0, 2.0, 3.0]
 
 
-def test_speed_200k_rows():
+def test_200k_rows_one_row_per_distinct_time():  # speed: bench/kernels.py
     rng = np.random.default_rng(1)
     t = np.round(rng.exponential(5, 200_000), 3)
     e = rng.random(200_000) < 0.7
-    best = np.inf
-    for _ in range(5):  # best of 5: other test processes may share the 2 cores
-        start = _time.perf_counter()
-        fit = kaplan_meier(t, e)
-        fit.median()
-        fit.survival_at([1, 3, 5])
-        best = min(best, _time.perf_counter() - start)
-    assert best < 0.05, best
+    fit = kaplan_meier(t, e)
+    assert len(fit.table) == len(np.unique(t))
+    assert int(fit.table["n_event"].sum()) == int(e.sum()) and fit.n == 200_000
+    assert fit.median()[0] is not None
+    assert np.all(np.diff(fit.table["surv"].to_numpy()) <= 0)
 
 
 # ----------------------------------------------------------------- properties

@@ -5,7 +5,6 @@ Reference: tests/data/r_survival/reference.json (make_reference.R).  1e-10 relat
 from __future__ import annotations
 
 import json
-import time as _time
 from pathlib import Path
 
 import numpy as np
@@ -58,16 +57,14 @@ def test_observed_expected_sum():
     assert res.groups == (1, 2)
 
 
-def test_pair_strata_fast():
+def test_pair_strata_100k_pairs():  # speed: bench/kernels.py
     rng = np.random.default_rng(3)
     pairs = 100_000
     pair = np.repeat(np.arange(pairs), 2)
     grp = np.tile([0, 1], pairs)
     t = rng.exponential(np.where(grp == 1, 4.0, 3.0))
     e = (rng.random(2 * pairs) < 0.8).astype(int)
-    start = _time.perf_counter()
     res = logrank_test(t, e, grp, strata=pair)
-    assert _time.perf_counter() - start < 1.0
     assert res.df == 1 and res.chisq > 10
 
 

@@ -1,6 +1,5 @@
 """Validation problem lists on small hand-made tables."""
 import datetime as dt
-import time
 from pathlib import Path
 
 import numpy as np
@@ -136,13 +135,9 @@ def test_generic_missing_columns():
     assert {p.column for p in probs} == {"hormon", "dtime", "death", "age"}
 
 
-def test_fast_on_200k_rows():
+def test_large_clean_table_has_no_problems():
+    # speed at 200k rows is measured in bench/kernels.py (no timed tests)
     small = read_table(template_csv_bytes(), "t.csv").frame
-    frame = small.iloc[np.tile(np.arange(len(small)), 100_000)].reset_index(drop=True)
+    frame = small.iloc[np.tile(np.arange(len(small)), 10_000)].reset_index(drop=True)
     frame["patient_id"] = pd.array(np.arange(len(frame)), dtype="Int64")
-    validate(frame.head(100), today=TODAY)  # warm up
-    t0 = time.perf_counter()
-    probs = validate(frame, today=TODAY)
-    elapsed = time.perf_counter() - t0
-    assert probs == []
-    assert elapsed < 1.0, elapsed
+    assert validate(frame, today=TODAY) == []

@@ -1,0 +1,69 @@
+"""Markdown tables from bench/results/*.json (pasted into docs/benchmarks.md).
+
+Usage: python bench/report.py
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+RES = Path(__file__).resolve().parent / "results"
+
+
+def _load(name):
+    p = RES / f"{name}.json"
+    return json.loads(p.read_text()) if p.exists() else None
+
+
+def main() -> None:
+    m = _load("machine")
+    if m:
+        print(f"Machine: {m['cpu']}, {m['cores']} cores, {m['memory']}; load average at start "
+              f"{', '.join(f'{x:.2f}' for x in m['loadavg'])}; Python {m['python']}, numpy {m['numpy']}, "
+              f"pandas {m['pandas']}, scipy {m['scipy']}; {m['R']}; {m['when']}.\n")
+    st = _load("stages") or []
+    if st:
+        print("| --n-scale | rows in file | analysed | pairs | read | stage 1 prepare | stage 2 fit | stage 3 analyse "
+              "(CPU) | re-match, caliper change (CPU) | stages 1+2+3 | matching | balance | KM ×2 | log-rank | Cox |")
+        print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+        for r in st:
+            if "k" not in r:
+                continue
+            print(f"| {r['k']} | {r['rows_in_file']} | {r['analysed']} | {r['pairs']} | {r['read_ms']:.0f} | "
+                  f"{r['prepare_ms']:.0f} | {r['fit_ms']:.0f} | {r['analyse_ms']:.0f} ({r['analyse_cpu_ms']:.0f}) | "
+                  f"{r['rematch_caliper_ms']:.0f} ({r['rematch_caliper_cpu_ms']:.0f}) | {r['stage123_ms']:.0f} | "
+                  f"{r['matching_ms']:.1f} | {r['balance_ms']:.1f} | {r['km_ms']:.1f} | {r['logrank_ms']:.1f} | "
+                  f"{r['cox_ms']:.1f} |")
+        print()
+    ke = _load("kernels") or []
+    if ke:
+        print("| kernel | ms | peak MiB (tracemalloc) | ns per n·log2 n | bytes per row |")
+        print("|---|---|---|---|---|")
+        for r in ke:
+            if "kernel" in r:
+                print(f"| {r['kernel']} | {r['ms']:.0f} | {r.get('peak_mb', '')} | {r.get('ns_per_n_log_n', '')} | "
+                      f"{r.get('bytes_per_row', '')} |")
+        print()
+    pe = _load("peers") or []
+    if pe:
+        def cell(x):
+            return (f"{x['wall_s']:.2f} s / {x['cpu_s']:.2f} s / {x['peak_mb']:.0f} MiB" if x.get("ok")
+                    else f"n/a ({(x.get('error') or '')[:60]})")
+
+        print("| --n-scale | rows in file | analysed | ours: wall / CPU / peak RSS | R (MatchIt default) | "
+              "R / ours | R (mahvars = ~ps) | R mahvars / ours | psmpy (PS + matching only) | psmpy / ours |")
+        print("|---|---|---|---|---|---|---|---|---|---|")
+        for r in pe:
+            if "k" not in r:
+                continue
+            print(f"| {r['k']} | {r['rows_in_file']} | {r['analysed']} | {cell(r['ours'])} | {cell(r['R'])} | "
+                  f"{r.get('R_over_ours', '')} | {cell(r.get('R_mahvars', {}))} | {r.get('R_mahvars_over_ours', '')} | "
+                  f"{cell(r['psmpy'])} | {r.get('psmpy_over_ours', '')} |")
+        print()
+    ex = _load("export")
+    if ex:
+        print("PNG export:", json.dumps(ex))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,40 @@
+"""Every benchmark (``make bench``): machine details, pipeline stages, kernels, whole process vs R and
+psmpy, PNG export.  Results go to bench/results/*.json and a summary is printed.
+
+Usage: python bench/run_all.py [--quick]   (--quick: demo and 20k sizes only)
+"""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import PY, ROOT, machine, save  # noqa: E402
+
+
+def _lines(script: str, *args: str) -> list[dict]:
+    r = subprocess.run([PY, str(ROOT / "bench" / script), *args], capture_output=True, text=True, cwd=ROOT)
+    if r.returncode != 0:
+        return [{"error": r.stderr[-800:]}]
+    return [json.loads(ln) for ln in r.stdout.splitlines() if ln.startswith("{")]
+
+
+def main() -> None:
+    quick = "--quick" in sys.argv
+    ks = ["1", "27"] if quick else ["1", "3", "27", "273"]
+    peer_ks = ["1", "27"] if quick else ["1", "3", "27", "137", "273"]
+    info = machine()
+    save("machine", info)
+    print(json.dumps(info))
+    for name, script, args in (("stages", "stages.py", ks), ("kernels", "kernels.py", []),
+                               ("peers", "peers.py", peer_ks), ("export", "export_png.py", [])):
+        rows = _lines(script, *args)
+        save(name, rows)
+        for row in rows:
+            print(name, json.dumps(row), flush=True)
+
+
+if __name__ == "__main__":
+    main()
