@@ -1,14 +1,16 @@
 """PanNET Board: the Streamlit dashboard (``streamlit run app.py``).
 
-Thin shell: page config, session initialisation (demo cohort + 000 preset on
+Thin shell: page config, the optional sign-in gate (``PANNET_REQUIRE_LOGIN``,
+see docs/deployment.md), session initialisation (demo cohort + 000 preset on
 first open), the shared sidebar and the five pages.  No statistics here.
 """
 import streamlit as st
 
 st.set_page_config(layout="wide", page_title="PanNET Board", page_icon=":material/monitoring:")
 
-from board import sidebar, state, style  # noqa: E402  (set_page_config must come first)
+from board import auth, sidebar, state, style  # noqa: E402  (set_page_config must come first)
 
+auth.gate()  # no-op unless PANNET_REQUIRE_LOGIN is set
 state.ensure_initialised()
 style.apply()
 

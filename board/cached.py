@@ -1,4 +1,4 @@
-"""``st.cache_data`` wrappers of the three pipeline stages.
+"""Cached wrappers of the three pipeline stages.
 
 Each stage is cached on the JSON of exactly the settings sections it depends
 on plus the table's fingerprint, so that moving the caliper re-runs matching
@@ -13,7 +13,12 @@ analyse    the whole settings + table
 =========  ==================================================================
 
 The objects themselves (settings, table, earlier stages) are passed as
-underscore arguments, which Streamlit does not hash.  :data:`CALLS` counts
+underscore arguments, which Streamlit does not hash.  The stages use
+``st.cache_resource``: a hit hands back the stored (frozen) result object
+instead of unpickling a copy, which keeps a rerun cheap when many sessions
+move their caliper at once.  Entries are keyed by the table's content hash,
+so a session can only ever be given a result computed from an identical
+table and identical settings; nothing is written to disk.  :data:`CALLS` counts
 real (uncached) computations; the tests use it to prove a caliper move does
 not refit the propensity model.
 """
@@ -45,19 +50,19 @@ def stage_key(settings: Settings, sections: tuple[str, ...] | None = None) -> st
     return json.dumps(d, sort_keys=True, default=str)
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
+@st.cache_resource(show_spinner=False, max_entries=32)
 def _prepare(key: str, fp: str, _settings: Settings, _table: pd.DataFrame):
     CALLS["prepare"] += 1
     return pipeline.prepare(_settings, _table)
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
+@st.cache_resource(show_spinner=False, max_entries=32)
 def _fit(key: str, fp: str, _settings: Settings, _prepared):
     CALLS["fit"] += 1
     return pipeline.fit_scores(_settings, _prepared)
 
 
-@st.cache_data(show_spinner=False, max_entries=24)
+@st.cache_resource(show_spinner=False, max_entries=96)
 def _analyse(key: str, fp: str, _settings: Settings, _prepared, _fit):
     CALLS["analyse"] += 1
     return pipeline.analyse(_settings, _prepared, _fit)
@@ -131,7 +136,7 @@ def pdf_bytes(name: str, key: str, fp: str, _fig, width: int = 1600, height: int
     return export.figure_pdf(_fig, width=width, height=height)
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
+@st.cache_resource(show_spinner=False, max_entries=16)
 def _figures(key: str, fp: str, _result) -> dict:
     CALLS["figures"] += 1
     return export.result_figures(_result)

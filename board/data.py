@@ -19,7 +19,7 @@ import pandas as pd
 import streamlit as st
 
 from board import state
-from pannet_core import demo, privacy, reading, validation
+from pannet_core import demo, privacy, reading, schema, validation
 from pannet_core.errors import PanNetError
 from pannet_core.settings import Settings
 
@@ -74,18 +74,22 @@ def read_bytes(data: bytes, filename: str, column_map: dict | None = None,
                             unmapped=tuple(res.unmapped or ()), notes=tuple(res.notes or ()))
 
 
-def _where(p) -> str:
-    return (f"row {p.row}" if p.row is not None else "the file") + (f", column '{p.column}'" if p.column else "")
+def _where(row, column) -> str:
+    return (f"row {int(row)}" if pd.notna(row) else "the file") + (f", column '{column}'" if column else "")
 
 
 def check_usable(entry: state.TableEntry, settings: Settings) -> None:
-    """Raise a PanNetError naming the first problems when ``entry`` has validation errors for ``settings``."""
-    errors = [p for p in validation.validate(entry.frame, settings) if p.severity == "error"]
-    if not errors:
+    """Raise a PanNetError naming the first problems when ``entry`` has validation errors for ``settings``.
+
+    The same rule as ``python -m pannet_core run``: errors make a file unusable, warnings do not.
+    """
+    problems = validation_problems(settings.to_json(), entry.fingerprint, entry.frame, settings)
+    errors = problems.loc[problems["severity"] == "error"]
+    if errors.empty:
         return
-    shown = "; ".join(f"{_where(p)}: {p.problem}" for p in errors[:3])
+    shown = "; ".join(f"{_where(r.row, r.column)}: {r.problem}" for r in errors.head(3).itertuples())
     more = f" (and {len(errors) - 3} more)" if len(errors) > 3 else ""
-    fix = errors[0].fix.rstrip(".")
+    fix = str(errors["fix"].iloc[0]).rstrip(".")
     raise PanNetError(f"{entry.filename} was not loaded: it has {len(errors)} error(s) for the current settings: "
                       f"{shown}{more}.",
                       f"{fix}. The validation report below lists every problem with its fix; correct the file "
@@ -163,9 +167,20 @@ def drop_identity(columns: list[str]) -> None:
                                      notes=entry.notes, dropped=tuple(entry.dropped) + tuple(columns)))
 
 
-def identity_columns(frame: pd.DataFrame) -> list[tuple[str, str, str]]:
-    """Columns that look like a personal identity number or a name: (column, kind, reason)."""
-    return list(privacy.identity_columns(frame))
+@st.cache_data(show_spinner=False, max_entries=16)
+def _identity(fp: str, _frame: pd.DataFrame) -> list[tuple[str, str, str]]:
+    return list(privacy.identity_columns(_frame))
+
+
+def identity_columns(entry: state.TableEntry) -> list[tuple[str, str, str]]:
+    """Columns of the table that look like a personal identity number or a name: (column, kind, reason)."""
+    return _identity(entry.fingerprint, entry.frame)
+
+
+@st.cache_resource(show_spinner=False)
+def templates() -> tuple[bytes, bytes]:
+    """The data dictionary's empty template as CSV and XLSX bytes (built once per server)."""
+    return schema.template_csv_bytes(), schema.template_xlsx_bytes()
 
 
 def load_settings_bytes(data: bytes | str) -> Settings:

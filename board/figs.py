@@ -19,15 +19,23 @@ SHOW_CI = "pnb_show_ci"  # display choice (not part of the analysis settings): d
 SCREEN_WIDTH = 1250      # CSS px of the main column on a 1600 px wide screen (wide layout)
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
+@st.cache_resource(show_spinner=False, max_entries=128)
 def _figure(name: str, key: str, fp: str, _build: Callable):
     cached.CALLS[f"figure:{name}"] += 1
     return _build()
 
 
 def _get(name: str, result, build: Callable):
+    """The cached figure ``name`` of ``result`` (shared, never modify it: use :func:`on_screen`)."""
     entry = state.table()
     return _figure(name, cached.stage_key(result.settings), entry.fingerprint if entry else "", build)
+
+
+def on_screen(name: str, result, build: Callable, *, margin_t: int = 70):
+    """The figure without its title (the page's subheader carries it), cached like the figure itself."""
+    def strip():
+        return build().update_layout(title=None, margin_t=margin_t)  # build() makes a new figure
+    return _get(f"{name}:screen", result, strip)
 
 
 def show_ci() -> bool:
@@ -49,27 +57,42 @@ def show(fig: go.Figure, key: str, *, filename: str | None = None, height: int |
                         config=export.plotly_config(filename or key, fig))
 
 
-def km(result, which: str, ci: bool | None = None):
-    """Kaplan-Meier figure of ``result.unmatched`` or ``result.matched`` (as exported)."""
-    ci = show_ci() if ci is None else ci
+def _km_builder(result, which: str, ci: bool) -> Callable:
     s = result.settings
     endpoint = figures.endpoint_name(s)
     horizons = tuple(h for h in s.survival.horizons if h == 5) or tuple(s.survival.horizons[-1:])
     title = f"{endpoint}, {'propensity-matched' if which == 'matched' else 'all analysed patients (unmatched)'}"
-    return _get(f"km_{which}_ci{int(ci)}", result, lambda: figures.km_figure(
+    return lambda: figures.km_figure(
         getattr(result, which), title=title, risk_times=list(s.survival.risk_times) or None, show_ci=ci,
         horizon_marks=horizons, labels=figures.group_labels(s), endpoint=endpoint,
-        conf_level=s.survival.conf_level))
+        conf_level=s.survival.conf_level)
 
 
-def love(result):
-    return _get("love_plot", result, lambda: figures.love_plot(result.balance,
-                                                                threshold=result.settings.balance.threshold))
+def km(result, which: str, ci: bool | None = None, *, screen: bool = False):
+    """Kaplan-Meier figure of ``result.unmatched`` or ``result.matched`` (as exported; ``screen``: untitled)."""
+    ci = show_ci() if ci is None else ci
+    build = _km_builder(result, which, ci)
+    name = f"km_{which}_ci{int(ci)}"
+    return on_screen(name, result, build, margin_t=90) if screen else _get(name, result, build)
 
 
-def overlap(result):
-    return _get("ps_overlap", result, lambda: figures.ps_overlap(result.data,
-                                                                  labels=figures.group_labels(result.settings)))
+def love(result, *, screen: bool = False):
+    """Love plot of ``result.balance`` (``screen``: without the title)."""
+    build = lambda: figures.love_plot(result.balance, threshold=result.settings.balance.threshold)  # noqa: E731
+    return on_screen("love_plot", result, build, margin_t=60) if screen else _get("love_plot", result, build)
+
+
+def overlap(result, *, screen: bool = False):
+    """Propensity-score overlap of ``result.data`` (``screen``: without the title)."""
+    build = lambda: figures.ps_overlap(result.data, labels=figures.group_labels(result.settings))  # noqa: E731
+    return on_screen("ps_overlap", result, build) if screen else _get("ps_overlap", result, build)
+
+
+def sensitivity_km(result, ci: bool | None = None):
+    """Kaplan-Meier figure of the sensitivity analysis (``result.sensitivity``)."""
+    ci = show_ci() if ci is None else ci
+    return _get(f"km_sensitivity_ci{int(ci)}", result, lambda: figures.km_figure(
+        result.sensitivity, labels=figures.group_labels(result.settings), show_ci=ci))
 
 
 def forest(result):

@@ -61,6 +61,17 @@ def hr_text(cox_table: pd.DataFrame, robust: bool = False) -> str:
         " (robust SE, clustered on pairs)" if robust else "")
 
 
+def ninety_day_display(ninety: pd.DataFrame, labels: dict[str, str]) -> pd.DataFrame:
+    """90-day mortality per group: patients, deaths and percent with its 95% CI (columns group, n, deaths, pct, lo, hi)."""
+    rows = []
+    for r in ninety.to_dict(orient="records"):
+        rows.append({"Group": labels.get(r["group"], r["group"]), "Patients": int(r["n"]),
+                     "Deaths within 90 days": int(r["deaths"]),
+                     "90-day mortality (95% CI)": fmt.ci(*(r[k] / 100 if fmt._ok(r[k]) else None
+                                                           for k in ("pct", "lo", "hi")), percent=True)})
+    return pd.DataFrame(rows)
+
+
 def cox_display(models: pd.DataFrame) -> pd.DataFrame:
     """Univariable / multivariable Cox table as text (any columns hr, lower, upper, p are formatted)."""
     out = models.copy()

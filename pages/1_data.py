@@ -8,6 +8,7 @@ from pannet_core.errors import PanNetError
 from pannet_core.settings import preset_names
 
 st.title("Data")
+state.show_messages()  # messages queued by a widget callback (app.py shows them first when it runs)
 
 left, right = st.columns([3, 2], gap="large")
 
@@ -31,9 +32,10 @@ with left:
         st.button("Use the synthetic demonstration cohort instead", on_click=data.use_demo)
 
     c1, c2 = st.columns(2)
-    c1.download_button("Template (CSV)", schema.template_csv_bytes(), file_name="pannet_template.csv",
+    template_csv, template_xlsx = data.templates()
+    c1.download_button("Template (CSV)", template_csv, file_name="pannet_template.csv",
                        mime="text/csv", on_click="ignore", icon=":material/download:")
-    c2.download_button("Template (XLSX)", schema.template_xlsx_bytes(), file_name="pannet_template.xlsx",
+    c2.download_button("Template (XLSX)", template_xlsx, file_name="pannet_template.xlsx",
                        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                        on_click="ignore", icon=":material/download:")
 
@@ -68,7 +70,7 @@ rejected = st.session_state.get(data.REJECTED)
 
 # ------------------------------------------------------------------ privacy
 st.subheader("Privacy check")
-ident = data.identity_columns(entry.frame)
+ident = data.identity_columns(entry)
 if ident:
     names_found = [c for c, _kind, _why in ident]
     st.warning("These columns look like a personal identity number or a patient name: "

@@ -6,6 +6,7 @@ from pannet_core import eligibility, figures, schema
 from pannet_core.settings import Rule
 
 st.title("Eligibility")
+state.show_messages()  # messages queued by a widget callback (app.py shows them first when it runs)
 
 s = state.settings()
 if not s.is_pannet:

@@ -6,6 +6,7 @@ from board import cached, figs, fmt, matching_ui, state, tables
 from pannet_core.settings import CALIPER_SCALES, ORDERS
 
 st.title("Propensity-score matching")
+state.show_messages()  # messages queued by a widget callback (app.py shows them first when it runs)
 s = state.settings()
 entry = state.table()
 prepared, _ = cached.current_prepared()
@@ -84,13 +85,21 @@ k2.metric(f"{labels['treated']} matched", f"{t_matched} of {n_t}", fmt.pct(t_mat
 k3.metric(f"{labels['control']} used", f"{c_used} of {n_c}", fmt.pct(c_used / n_c if n_c else None),
           delta_color="off")
 k4.metric(f"{labels['treated']} unmatched", f"{n_t - t_matched}")
+caliper_text = ("no caliper" if s.matching.caliper is None else
+                f"caliper {s.matching.caliper:.3f} absolute" if s.matching.caliper_scale == "ps_absolute" else
+                f"caliper {s.matching.caliper:.3f} × {matching_ui.SCALES[s.matching.caliper_scale]}")
 st.markdown(f"<span data-testid='matched-count'>**Matched: {len(m.pairs)} pairs; {t_matched} of {n_t} "
-            f"{labels['treated'].lower()} patients matched.**</span>", unsafe_allow_html=True)
+            f"{labels['treated'].lower()} patients matched ({caliper_text}).**</span>", unsafe_allow_html=True)
 
+# full width: the panels and labels are designed for a projector; the subheader carries the title on screen
 st.subheader("Propensity score overlap")
-figs.show(figs.overlap(result), key="ps_overlap")
+fig = figs.overlap(result, screen=True)
+figs.show(fig, key="ps_overlap", filename="ps_overlap", height=figs.screen_height(fig) - 40)
 st.subheader("Balance (love plot)")
-figs.show(figs.love(result), key="love_plot")
+st.caption(f"Absolute standardised mean difference of each covariate level before (open) and after (filled) "
+           f"matching; the dashed line is the {s.balance.threshold:g} threshold.")
+fig = figs.love(result, screen=True)
+figs.show(fig, key="love_plot", filename="love_plot", height=figs.screen_height(fig) - 40)
 
 unmatched = data.loc[~data["matched"]]
 if len(unmatched):
@@ -120,6 +129,10 @@ if len(pairs):
         st.session_state["w.pair_browser"] = pair_ids[0]
     chosen = st.selectbox("Pair", pair_ids, key="w.pair_browser",
                           format_func=lambda p: f"Pair {p}")
+    row = pairs.loc[pairs["pair"] == chosen].iloc[0]
+    st.markdown(f"<span data-testid='pair-ids'>Pair {chosen}: {labels['treated'].lower()} patient "
+                f"**{row['treated_id']}**, {labels['control'].lower()} patient **{row['control_id']}**.</span>",
+                unsafe_allow_html=True)
     covs = list(dict.fromkeys(list(s.propensity.covariates) + list(s.matching.exact)))
     st.dataframe(tables.pair_view(data, pairs, chosen, covs, labels), hide_index=True, width="stretch")
     with st.expander(f"All {len(pairs)} pairs"):

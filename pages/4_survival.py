@@ -2,18 +2,17 @@
 import datetime as dt
 
 import pandas as pd
-import plotly.graph_objects as go
 import streamlit as st
 
 from board import cached, figs, fmt, state, tables
-from pannet_core import export, figures
 from pannet_core.settings import CI_TYPES
 
 st.title("Survival")
+state.show_messages()  # messages queued by a widget callback (app.py shows them first when it runs)
 s = state.settings()
 labels = tables.group_labels(s)
 
-c1, c2, c3, c4 = st.columns([3, 3, 3, 3], gap="large")
+c1, c2, c3 = st.columns(3, gap="large")
 if s.is_pannet:
     state.field_control(c1.radio, "Endpoint", "study", "endpoint", options=["os", "pfs"],
                         format_func={"os": "Overall survival (OS)", "pfs": "Progression-free survival (PFS)"}.get)
@@ -23,14 +22,14 @@ state.field_control(c2.selectbox, "Confidence interval", "survival", "ci", optio
 state.field_control(c3.multiselect, "Survival at (years)", "survival", "horizons", options=[1.0, 2.0, 3.0, 5.0, 10.0],
                     to_widget=list, from_widget=lambda v: tuple(sorted(float(x) for x in v)),
                     format_func=lambda v: f"{v:g} years")
-state.control(c4.toggle, "Truncate where few remain at risk", state.key_for("survival", "truncate_on"),
+d1, d2, d3 = st.columns(3, gap="large")
+state.control(d2.toggle, "Truncate where few remain at risk", state.key_for("survival", "truncate_on"),
               s.survival.truncate_at_risk is not None,
               lambda s, v: s.with_values("survival", truncate_at_risk=(1 / 3 if v else None)))
 if s.survival.truncate_at_risk is not None:
-    state.field_control(c4.number_input, "Fraction still at risk", "survival", "truncate_at_risk",
+    state.field_control(d2.number_input, "Fraction still at risk", "survival", "truncate_at_risk",
                         min_value=0.05, max_value=0.95, step=0.05, format="%.2f")
 
-d1, d2, _ = st.columns([3, 3, 6], gap="large")
 st.session_state["w.view.show_ci"] = figs.show_ci()
 d1.toggle("Show confidence bands", key="w.view.show_ci",
           on_change=lambda: st.session_state.__setitem__(figs.SHOW_CI, bool(st.session_state["w.view.show_ci"])),
@@ -42,12 +41,12 @@ if s.is_pannet:
         last = pd.to_datetime(col, errors="coerce").max() if col is not None else pd.NaT
         return (last.date() if pd.notna(last) else dt.date.today()).isoformat()
 
-    state.control(d2.toggle, "Censor at a study cut-off date", state.key_for("study", "cutoff_on"),
+    state.control(d3.toggle, "Censor at a study cut-off date", state.key_for("study", "cutoff_on"),
                   s.study.cutoff_date is not None,
                   lambda s, v: s.with_values("study", cutoff_date=(_default_cutoff() if v else None)),
                   help="Follow-up after the cut-off is censored at the cut-off date (settings: study.cutoff_date).")
     if s.study.cutoff_date is not None:
-        state.field_control(d2.date_input, "Cut-off date", "study", "cutoff_date",
+        state.field_control(d3.date_input, "Cut-off date", "study", "cutoff_date",
                             to_widget=dt.date.fromisoformat, from_widget=lambda v: v.isoformat() if v else None,
                             min_value=dt.date(1990, 1, 1), max_value=dt.date(2100, 12, 31), format="YYYY-MM-DD")
 
@@ -57,39 +56,37 @@ ep = s.study.endpoint if s.is_pannet else "os"
 TITLES = {"unmatched": "All analysed patients (unmatched)", "matched": "Propensity-matched"}
 for which in ("unmatched", "matched"):
     st.subheader(f"Kaplan-Meier: {TITLES[which].lower()}")
-    fig = figs.km(result, which)
     # on screen the subheader carries the title; the exported figure keeps it
-    figs.show(go.Figure(fig).update_layout(title=None, margin_t=90), key=f"km_{which}",
+    figs.show(figs.km(result, which, screen=True), key=f"km_{which}",
               filename=f"km_{ep}_{which}", height=680)
 
-st.subheader("Unmatched and matched side by side")
-left, right = st.columns(2, gap="large")
-for col, which in ((left, "unmatched"), (right, "matched")):
+st.subheader("Median survival and survival at the horizons")
+for which in ("unmatched", "matched"):
     comp = getattr(result, which)
-    with col:
-        st.markdown(f"**{TITLES[which]}**")
-        st.dataframe(tables.survival_display(comp, labels, s.survival.horizons), hide_index=True, width="stretch")
-        p_text = f"Log-rank P = {fmt.p_value(comp.logrank.p)}"
-        if which == "matched":
-            p_text += f"; stratified on pairs P = {fmt.p_value(result.logrank_pair_stratified.p)}"
-        st.markdown(f"**{p_text}**  \n**{tables.hr_text(comp.cox.table, robust=which == 'matched')}**")
+    st.markdown(f"**{TITLES[which]}**")
+    st.dataframe(tables.survival_display(comp, labels, s.survival.horizons), hide_index=True, width="stretch")
+    p_text = f"Log-rank P = {fmt.p_value(comp.logrank.p)}"
+    if which == "matched":
+        p_text += f"; stratified on pairs P = {fmt.p_value(result.logrank_pair_stratified.p)}"
+    st.markdown(f"**{p_text}; {tables.hr_text(comp.cox.table, robust=which == 'matched')}**")
 
 if result.cox_models is not None and len(result.cox_models):
     st.subheader("Cox regression: univariable and multivariable")
     a, b = st.columns([3, 2], gap="large")
     a.dataframe(tables.cox_display(result.cox_models), hide_index=True, width="stretch")
-    figs.show(figs.forest(result), key="forest", container=b, height=figs.screen_height(figs.forest(result), 520))
+    forest = figs.forest(result)
+    figs.show(forest, key="forest", container=b, height=figs.screen_height(forest, 520))
 
 if result.sensitivity is not None:
     st.subheader(f"Sensitivity analysis: {result.sensitivity.label}")
     sens = result.sensitivity
-    figs.show(figures.km_figure(sens, labels=labels, show_ci=figs.show_ci()), key="km_sens", height=680)
+    figs.show(figs.sensitivity_km(result), key="km_sens", height=680)
     st.dataframe(tables.survival_display(sens, labels, s.survival.horizons), hide_index=True, width="stretch")
     st.markdown(f"**Log-rank P = {fmt.p_value(sens.logrank.p)}; {tables.hr_text(sens.cox.table)}**")
 
 if result.ninety_day is not None and len(result.ninety_day):
     st.subheader("90-day mortality")
-    st.dataframe(tables.cox_display(result.ninety_day), hide_index=True, width="stretch")
+    st.dataframe(tables.ninety_day_display(result.ninety_day, labels), hide_index=True, width="stretch")
 
 for w in result.warnings:
     st.caption(f"Note: {w}")

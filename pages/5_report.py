@@ -6,6 +6,7 @@ from pannet_core import export, figures_style, results as results_mod
 from pannet_core.errors import PanNetError
 
 st.title("Report")
+state.show_messages()  # messages queued by a widget callback (app.py shows them first when it runs)
 s = state.settings()
 result = cached.result_or_stop()
 

@@ -2,8 +2,14 @@
 
 Covers: every page renders with the demo cohort, the caliper changes the
 pairs without refitting the propensity model, settings survive page
-switches, a bad upload is an ``st.error`` (never an exception), and a saved
-settings file loads back identically through the Data page.
+switches, a bad upload is an ``st.error`` (never an exception), a saved
+settings file loads back identically through the Data page, and the
+survival controls (confidence bands, study cut-off date) work.
+
+Note: after ``at.switch_page(...)`` AppTest runs the page file alone, not
+``app.py`` (no sidebar, no sign-in gate); the pages therefore also show the
+messages queued by widget callbacks themselves.  More bad-input cases are in
+``test_app_bad_input.py``, privacy and sign-in in ``test_app_privacy.py``.
 """
 from __future__ import annotations
 
@@ -215,3 +221,49 @@ def test_binned_raw_switch_round_trips():
     back = matching_ui.with_binning(raw, "binned", None)
     assert back.propensity.covariates == s.propensity.covariates
     assert set(back.propensity.categorical) == set(s.propensity.categorical)
+
+
+# --------------------------------------------------------------------------- survival controls
+def _km_ci_traces(at) -> int:
+    import json
+
+    chart = next(c for c in at.get("plotly_chart") if c.proto.id.endswith("km_unmatched"))
+    return sum(1 for tr in json.loads(chart.proto.spec)["data"] if (tr.get("meta") or {}).get("role") == "ci")
+
+
+def test_confidence_bands_can_be_hidden_and_the_choice_survives_page_switches():
+    at = _app()
+    _go(at, 3)
+    assert _km_ci_traces(at) == 4                      # upper and lower edge for each group
+    at.toggle(key="w.view.show_ci").set_value(False).run()
+    assert not at.exception
+    assert _km_ci_traces(at) == 0
+    assert _settings(at) == load_preset("primary_tumour_resection")  # a display choice, not an analysis setting
+    _go(at, 2)
+    _go(at, 3)
+    assert at.toggle(key="w.view.show_ci").value is False and _km_ci_traces(at) == 0
+
+
+def test_study_cutoff_date_control_changes_the_analysis():
+    import datetime as dt
+
+    at = _app()
+    _go(at, 3)
+    preset_cut = load_preset("primary_tumour_resection").study.cutoff_date
+    assert at.toggle(key="w.study.cutoff_on").value is (preset_cut is not None)
+    if preset_cut is None:
+        at.toggle(key="w.study.cutoff_on").set_value(True).run()
+    def tests_text():
+        return [m.value for m in at.markdown if "Log-rank P = " in m.value]
+
+    before = tests_text()
+    at.date_input(key="w.study.cutoff_date").set_value(dt.date(2016, 6, 30)).run()
+    assert not at.exception
+    assert _settings(at).study.cutoff_date == "2016-06-30"
+    assert tests_text() != before                      # events after the cut-off are censored: new P values
+    assert not at.error, [e.value for e in at.error]
+    at.toggle(key="w.study.cutoff_on").set_value(False).run()
+    assert _settings(at).study.cutoff_date is None
+    _go(at, 2)
+    _go(at, 3)
+    assert at.toggle(key="w.study.cutoff_on").value is False

@@ -62,6 +62,8 @@ def test_every_page_renders_and_is_saved(page, tmp_path):
         goto(page, link, title)
         if slug in ("matching", "survival", "eligibility"):
             page.locator(".js-plotly-plot").first.wait_for()
+        if slug in ("data", "matching", "eligibility"):  # tables draw on a canvas once their code has loaded
+            page.locator('[data-testid="stDataFrame"] canvas').first.wait_for()
         if slug == "report":
             page.get_by_role("button", name="Slide as PNG").wait_for()
         assert page.locator('[data-testid="stException"]').count() == 0, f"exception on {slug}"
