@@ -72,7 +72,7 @@ def _rows(terms: list[str], reference: dict[str, str]) -> list[dict]:
         rows.append({"label": f"<b>{name}</b>", "term": None, "kind": "header"})
         ref = reference.get(var)
         rows.append({"label": f"   {ref if ref is not None else 'first level'} (reference)", "term": None,
-                     "kind": "reference"})
+                     "kind": "reference", "var": var})
         for level in levels[var]:
             rows.append({"label": f"   {level}", "term": f"{var}={level}", "kind": "term"})
     for r in rows:
@@ -139,7 +139,9 @@ def forest_plot(cox_table: pd.DataFrame, *, reference: dict[str, str] | None = N
         col_text = {}
         for i, r in enumerate(rows):
             if r["kind"] == "reference":
-                col_text[i] = "1 (reference)"
+                # only in the models that hold the variable (the multivariable model keeps a subset)
+                if any(str(t).startswith(f"{r['var']}=") for t in by_term):
+                    col_text[i] = "1 (reference)"
                 continue
             rec = by_term.get(r["term"]) if r["term"] else None
             if rec is None or not is_number(rec["hr"]):

@@ -305,3 +305,23 @@ def test_forest_plot_reads_the_cox_models_table_with_reference_rows():
     assert list(_roles(fig, "hr")[0].x) == pytest.approx([0.5, 2.0, 1.01])
 def test_study_suffix_dropped():
     assert pretty_variable("who_grade_001=G2") == "who grade: G2"
+
+
+def test_forest_reference_rows_only_for_variables_in_each_model():
+    import pandas as pd
+
+    from pannet_core.figures import forest_plot
+
+    nan = float("nan")
+    rows = [("univariable", "treated", None, False, 0.7, 0.5, 0.9, 0.01),
+            ("univariable", "age_group", "<50", True, 1.0, nan, nan, nan),
+            ("univariable", "age_group", "50-59", False, 1.5, 1.1, 2.0, 0.02),
+            ("univariable", "sex", "female", True, 1.0, nan, nan, nan),
+            ("univariable", "sex", "male", False, 1.1, 0.8, 1.5, 0.6),
+            ("multivariable", "treated", None, False, 0.72, 0.5, 0.95, 0.02),
+            ("multivariable", "age_group", "<50", True, 1.0, nan, nan, nan),
+            ("multivariable", "age_group", "50-59", False, 1.4, 1.0, 1.9, 0.04)]
+    table = pd.DataFrame(rows, columns=["model", "variable", "level", "reference", "hr", "lower", "upper", "p"])
+    fig = forest_plot(table)
+    refs = [a.text for a in fig.layout.annotations if a.text == "1 (reference)"]
+    assert len(refs) == 3  # age and sex univariable, age multivariable; sex is not in the multivariable model
