@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from .covariates import DERIVED_COLUMNS, as_levels, derive_covariates
+from .schema import BY_NAME
 from .eligibility import apply_eligibility
 from .errors import PanNetError, SettingsError
 from .timezero import STEP as TIME_ZERO_STEP
@@ -129,6 +130,19 @@ def prepare_cohort(frame: pd.DataFrame, settings) -> Cohort:
     for c in covs + cox_covs:
         col = df[c]
         if c in DERIVED_COLUMNS:
+            continue
+        field = BY_NAME.get(c)
+        if field is not None and field.type == "category" and not isinstance(col.dtype, pd.CategoricalDtype):
+            # dictionary order, so the first allowed value is the reference (e.g. sporadic, G1, female)
+            present = set(col.dropna().unique())
+            order = [v for v in field.allowed if v in present] + sorted(present - set(field.allowed), key=str)
+            col = pd.Series(pd.Categorical(col, categories=order), index=col.index, name=c)
+            df[c] = col
+        elif field is not None and field.type == "yesno":
+            n_na = int(col.isna().sum())
+            df[c] = as_levels(col, missing_rule)  # no / yes (/ N/A): "no" is the reference
+            if n_na and missing_rule == "level":
+                warnings.append(f"Covariate {c!r} has {n_na} missing value(s), analysed as level 'N/A'.")
             continue
         is_text = (pd.api.types.is_bool_dtype(col) or str(col.dtype) == "boolean"
                    or not pd.api.types.is_numeric_dtype(col))
