@@ -69,3 +69,14 @@ def test_liver_surgery_preset_runs_with_cox_models_and_truncation(demo):
     assert r.cox_models.truncated_at is not None
     # truncation applies to the KM curves too: nothing beyond t*
     assert r.unmatched.km_treated.table["time"].max() <= r.cox_models.truncated_at + 1e-12
+
+
+def test_cox_reference_levels_follow_the_dictionary(demo):
+    r = pipeline.run_analysis(load_preset("liver_surgery_tha"), demo)
+    t = r.cox_models.table
+    ref = dict(zip(t.loc[t["reference"] & (t["model"] == "univariable"), "variable"],
+                   t.loc[t["reference"] & (t["model"] == "univariable"), "level"]))
+    assert ref["hereditary"] == "sporadic"        # 001 Table 2: ref sporadic tumour
+    assert ref["sex"] == "female"                 # ref female
+    assert ref["functioning"] == "no"
+    assert ref["age_group_001"] == "<50"          # ordered bins: the first bin
