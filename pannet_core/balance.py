@@ -163,7 +163,22 @@ def smd_table(frame: pd.DataFrame, treated, covariates: Iterable[str], categoric
 
     for c in covariates:
         col = frame[c]
-        if c in categorical:
+        if c in categorical and isinstance(col.dtype, pd.CategoricalDtype) \
+                and all(type(v) is str for v in col.cat.categories):
+            # text categories (the covariates stage 1 derives): the codes are the labels
+            codes = col.cat.codes.to_numpy()
+            miss = codes < 0
+            cats = list(col.cat.categories)
+            present = np.bincount(codes[~miss], minlength=len(cats)) > 0
+            for j in np.flatnonzero(present).tolist():
+                name = cats[j]
+                x = np.where(miss, np.nan, (codes == j).astype(float))
+                before = smd(x[t], x[~t], True)
+                a, _ = _after(x, x, True)
+                rows.append({"variable": f"{c}={name}", "covariate": c, "level": name,
+                             "smd_before": before, "smd_after": a, "vr_before": float("nan"),
+                             "vr_after": float("nan")})
+        elif c in categorical:
             # one label per distinct value (not per row), then compare label codes
             codes, uniq = pd.factorize(col)
             labels = [level_label(u) for u in uniq]

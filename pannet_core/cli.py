@@ -53,6 +53,7 @@ def load_data(path: str | Path, settings=None):
 
 
 def _cmd_run(args) -> int:
+    from .csv_out import write_csv
     from .pipeline import run_analysis
     from .results import matched_cohort_frame, results_json
     from .settings import Settings
@@ -71,7 +72,7 @@ def _cmd_run(args) -> int:
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".pannet-", dir=out.parent))
     try:
-        matched_cohort_frame(result).to_csv(tmp / "matched_cohort.csv", index=False)
+        write_csv(matched_cohort_frame(result), tmp / "matched_cohort.csv")
         if export is not None:
             export.write_figures(result, tmp / "figures")
         (tmp / "results.json").write_text(json.dumps(doc, indent=2, ensure_ascii=False, allow_nan=False),

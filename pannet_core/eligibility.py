@@ -103,22 +103,25 @@ def _rule_diagnosis_years(frame, p):
     year = d.dt.year
     missing = d.isna().to_numpy()
     out_range = ((year < p["start"]) | (year > p["end"])).fillna(False).to_numpy(dtype=bool)
-    reason = np.where(missing, f"no {col}",
-                      "stage IV diagnosed " + year.fillna(0).astype(int).astype(str).to_numpy()
-                      + f" (outside {p['start']}-{p['end']})")
-    return _reasons(missing | out_range, reason, frame.index)
+    bad = missing | out_range
+    reason = np.full(len(frame), "", dtype=object)  # text only for the rows excluded
+    years = year.to_numpy()[out_range & ~missing].astype(int).tolist()
+    reason[out_range & ~missing] = [f"stage IV diagnosed {y} (outside {p['start']}-{p['end']})" for y in years]
+    reason[missing] = f"no {col}"
+    return pd.Series(reason, index=frame.index, dtype=object)
 
 
 def _level_rule(col: str, what: str, missing_as: str | None = None):
     def rule(frame, p):
         allowed = set(p["allowed"])
-        s = frame[col].astype(object)
-        missing = s.isna().to_numpy()
-        values = s.where(~s.isna(), missing_as or "missing").astype(str).to_numpy()
-        if missing_as is not None:
-            missing = np.zeros(len(values), bool)
-        bad = missing | ~np.isin(values, list(allowed))
-        return _reasons(bad, np.char.add(f"{what} ", values.astype(str)), frame.index)
+        # decided once per distinct value: code -1 = missing
+        codes, uniq = pd.factorize(frame[col])
+        values = [str(u) for u in uniq] + [missing_as or "missing"]
+        bad_value = [v not in allowed for v in values]
+        if missing_as is None:
+            bad_value[-1] = True
+        text = np.array([f"{what} {v}" if b else "" for v, b in zip(values, bad_value)], dtype=object)
+        return pd.Series(text[codes], index=frame.index, dtype=object)
     return rule
 
 
@@ -359,6 +362,19 @@ def check_rules(rules) -> list[tuple[Rule, dict]]:
     return out
 
 
+#: Columns a rule reads besides its declared ones and its column-valued parameters.
+_OPTIONAL_COLUMNS = frozenset({"patient_id", "resection_before_stage4", "primary_resection_date", "stage4_date",
+                               "liver_mets_date", "liver_resection_date", "liver_ablation_date", "centre",
+                               "death_date", "last_followup_date"})
+
+
+def _columns_read(spec: _RuleSpec, params: dict) -> set:
+    """Every column ``spec.func`` may look at (a superset; the rest of the table is not copied)."""
+    cols = set(spec.columns) | _OPTIONAL_COLUMNS
+    cols.update(v for v in params.values() if isinstance(v, str))
+    return cols
+
+
 def apply_eligibility(frame: pd.DataFrame, rules) -> EligibilityResult:
     """Apply the enabled rules in order.
 
@@ -377,35 +393,44 @@ def apply_eligibility(frame: pd.DataFrame, rules) -> EligibilityResult:
     if "patient_id" not in frame:
         raise PanNetError("The table has no patient_id column.", "Map the patient identifier column to patient_id.")
     checked = check_rules(rules)
-    current = frame.copy()
+    # Each rule sees only the rows still included and only the columns it reads; the whole
+    # table is filtered once at the end (filtering all columns after every rule cost more
+    # than the rules themselves).
+    alive = np.ones(len(frame), dtype=bool)
+    ids = frame["patient_id"].to_numpy()
     flow_rows, excl = [], []
     for rule, params in checked:
         if not rule.enabled:
             continue
         spec = _SPECS[rule.name]
-        need = [c for c in spec.columns if c not in current.columns]
+        need = [c for c in spec.columns if c not in frame.columns]
         if rule.name == "diagnosis_years":
-            need = [c for c in [params["date_column"]] if c not in current.columns]
+            need = [c for c in [params["date_column"]] if c not in frame.columns]
         if need:
             raise PanNetError(f"Eligibility rule {rule.name!r} needs column(s) {need}, which the table lacks.",
                               f"Add or map the column(s), or switch the rule {rule.name!r} off.")
+        rows = np.flatnonzero(alive)
+        n_in = len(rows)
+        used = [c for c in frame.columns if c in _columns_read(spec, params)]
+        view = frame[used].iloc[rows] if n_in < len(frame) else frame[used]
         try:
-            reasons = spec.func(current, params)
+            reasons = spec.func(view, params)
         except (TypeError, ValueError) as exc:
             raise PanNetError(f"Eligibility rule {rule.name!r} could not be applied ({exc}).",
                               "Check the columns it uses with 'validate', or switch the rule off.") from None
         mask = (reasons != "").to_numpy()
-        n_in = len(current)
-        flow_rows.append({"step": rule.name, "n_in": n_in, "n_excluded": int(mask.sum()),
-                          "n_out": n_in - int(mask.sum()), "label": spec.label})
-        if mask.any():
-            excl.append(pd.DataFrame({"patient_id": current["patient_id"].to_numpy()[mask],
+        n_out = int(mask.sum())
+        flow_rows.append({"step": rule.name, "n_in": n_in, "n_excluded": n_out,
+                          "n_out": n_in - n_out, "label": spec.label})
+        if n_out:
+            excl.append(pd.DataFrame({"patient_id": ids[rows[mask]],
                                       "step": rule.name, "reason": reasons.to_numpy()[mask]}))
-        current = current.loc[~mask]
+            alive[rows[mask]] = False
+    current = frame.iloc[np.flatnonzero(alive)] if not alive.all() else frame.copy()
     flow = pd.DataFrame(flow_rows, columns=["step", "n_in", "n_excluded", "n_out", "label"])
     for c in ("n_in", "n_excluded", "n_out"):
         flow[c] = flow[c].astype("int64")
     excluded = (pd.concat(excl, ignore_index=True) if excl
                 else pd.DataFrame({"patient_id": pd.Series([], dtype=frame["patient_id"].dtype),
                                    "step": pd.Series([], dtype=object), "reason": pd.Series([], dtype=object)}))
-    return EligibilityResult(included=current.copy(), flow=flow, excluded=excluded)
+    return EligibilityResult(included=current, flow=flow, excluded=excluded)  # a new frame either way

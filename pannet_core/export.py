@@ -93,6 +93,28 @@ def require_browser() -> str:
     return path
 
 
+def _reload_in_background(k: Any) -> None:
+    """Let kaleido reload its tab after a render without making the caller wait.
+
+    kaleido 1.x reloads the tab (re-parsing plotly.js) before ``calc_fig`` returns;
+    the image is already made by then. Here the reload runs as a task on the
+    browser's loop and the tab goes back to kaleido's queue when it is done, so
+    the next render still gets a freshly loaded tab (same images), and a single
+    export returns ~0.1-0.2 s sooner. Left alone if kaleido's internals differ.
+    """
+    orig = getattr(k, "_return_kaleido_tab", None)
+    if orig is None or not asyncio.iscoroutinefunction(orig):
+        return
+    pending: set = set()
+
+    async def _return_later(tab):
+        task = asyncio.ensure_future(orig(tab))
+        pending.add(task)
+        task.add_done_callback(pending.discard)
+
+    k._return_kaleido_tab = _return_later
+
+
 class _WarmBrowser:
     """One kaleido browser on a private event-loop thread, reused for every export."""
 
@@ -127,6 +149,7 @@ class _WarmBrowser:
             k = kaleido.Kaleido(n=1, timeout=RENDER_TIMEOUT, path=path, mathjax=False,
                                 plotlyjs=plotly_js.as_uri() if plotly_js.is_file() else None)
             await k.open()
+            _reload_in_background(k)
             return k
 
         try:

@@ -20,9 +20,11 @@ from __future__ import annotations
 import csv
 import datetime as _dt
 import io
+import os
 import re
 import zipfile
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +43,7 @@ DELIMITERS = (",", ";", "\t", "|")
 _DELIM_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "vertical bar"}
 _SNIFF_LINES = 200
 _PROBLEMS_ATTR = "pannet_problems"
+_CLEAN_ATTR = "pannet_clean_header"
 _DATE_FIX = ("Write the date as 2019-05-31 (or 31/05/2019, 31.05.2019, 20190531), with a four-digit year, "
              "or leave the cell empty if it is not known.")
 
@@ -205,6 +208,10 @@ def _parse_csv(text: str, name: str, notes: list[str]) -> tuple[list[str], list[
         df = _parse_csv_slow(text, delim, name)
     if df.shape[0] == 0:
         raise PanNetError(f"{name} is empty.", "Upload the file that holds the patient table.")
+    if _CLEAN_ATTR in df.attrs:
+        header = ["" if h is None else str(h) for h in df.attrs[_CLEAN_ATTR]]
+        df.attrs[_CLEAN_ATTR] = True
+        return header, df, delim
     header = ["" if pd.isna(h) else str(h) for h in df.iloc[0].tolist()]
     body = df.iloc[1:].reset_index(drop=True)
     body.columns = range(body.shape[1])
@@ -250,11 +257,48 @@ def _parse_csv_arrow(text: str, delim: str) -> pd.DataFrame | None:
     if table.num_columns < 2:
         return None
     dtype = pd.StringDtype(na_value=np.nan)
-    cols = {i: table.column(i).to_pandas(types_mapper={pa.string(): dtype}.get) for i in range(table.num_columns)}
+    mapper = {pa.string(): dtype}.get
+    if table.num_rows > 1 and all(table.column(i).type == pa.string() for i in range(table.num_columns)):
+        header = [table.column(i)[0].as_py() for i in range(table.num_columns)]
+        body = table.slice(1)
+        cols = _map_columns(lambda i: _clean_arrow(body.column(i)).to_pandas(types_mapper=mapper),
+                            range(table.num_columns))
+        df = pd.DataFrame(dict(enumerate(cols)))
+        df.attrs[_CLEAN_ATTR] = header  # cells already cleaned as _clean_cells does
+        return df
+    cols = {i: table.column(i).to_pandas(types_mapper=mapper) for i in range(table.num_columns)}
     df = pd.DataFrame(cols)
     if df.shape[0] == 0 or any(df[c].dtype != dtype for c in df.columns):
         return None
     return df
+
+
+def _map_columns(fn, items) -> list:
+    """``[fn(i) for i in items]``, on two threads (pyarrow compute releases the GIL)."""
+    items = list(items)
+    if len(items) < 4:
+        return [fn(i) for i in items]
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1)) as pool:
+        return list(pool.map(fn, items))
+
+
+def _clean_arrow(col):
+    """:func:`_clean_cells` on one Arrow string column, with the same pyarrow kernels pandas uses."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    s = pc.utf8_trim_whitespace(col)
+    marker = pc.is_in(pc.utf8_lower(s), value_set=_MARKERS_ARROW())
+    return pc.if_else(pc.or_kleene(marker, pc.is_null(s)), pa.scalar(None, pa.string()), s)
+
+
+@lru_cache(maxsize=1)
+def _MARKERS_ARROW():
+    import pyarrow as pa
+
+    return pa.array(sorted(MISSING_MARKERS), type=pa.string())
 
 
 def _parse_csv_slow(text: str, delim: str, name: str) -> pd.DataFrame:
@@ -447,11 +491,14 @@ def _as_numbers(s: pd.Series, decimal_comma: bool) -> pd.Series | None:
 
 
 def _type_raw(body: pd.DataFrame, decimal_comma: bool) -> pd.DataFrame:
-    cols = {}
-    for c in body.columns:
+    def one(c):
         num = _as_numbers(body[c], decimal_comma)
-        cols[c] = num if num is not None else body[c]
-    return pd.DataFrame(cols, index=body.index)
+        return num if num is not None else body[c]
+
+    names = list(body.columns)
+    many = len(body) >= 50_000  # threads pay off only on large tables
+    typed = _map_columns(one, names) if many else [one(c) for c in names]
+    return pd.DataFrame(dict(zip(names, typed)), index=body.index)
 
 
 def _map_headers(names: list[str], column_map: dict | None, dictionary: bool | None,
@@ -573,7 +620,8 @@ def read_table(source: Any, filename: str | None = None, column_map: dict | None
         text = _decode(data, name, notes)
         header, body, delim = _parse_csv(text, name, notes)
         decimal_comma = delim != ","
-    body = _clean_cells(body)
+    if body.attrs.pop(_CLEAN_ATTR, None) is not True:
+        body = _clean_cells(body)
     names, body = _fix_header(header, body, name, notes)
     filled = body.notna().any(axis=1).to_numpy()
     last = int(np.flatnonzero(filled)[-1]) + 1 if filled.any() else 0
@@ -831,30 +879,28 @@ def coerce_to_schema(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[Problem]]:
     if frame.columns.duplicated().any():
         dup = sorted({str(c) for c in frame.columns[frame.columns.duplicated()]})
         raise PanNetError(f"The table has duplicated column names {dup}.", "Give every column a unique header.")
-    cols: dict[Any, pd.Series] = {}
-    problems: list[Problem] = []
-    for c in frame.columns:
-        s = frame[c]
+    def one(k: int) -> tuple[pd.Series, list[Problem]]:
+        c = frame.columns[k]
+        s = frame.iloc[:, k]
         f = BY_NAME.get(c) if isinstance(c, str) else None
         if f is None:
-            cols[c] = s
-            continue
+            return s, []
         if f.type == "id":
-            cols[c] = _coerce_id(s)
-        elif f.type == "text":
-            cols[c] = _text(s)
-        elif f.type in ("number", "integer"):
-            cols[c], p = _coerce_number(c, s, f.type == "integer")
-            problems += p
-        elif f.type == "yesno":
-            cols[c], p = _coerce_yesno(c, s)
-            problems += p
-        elif f.type == "category":
-            cols[c], p = _coerce_category(c, s)
-            problems += p
-        else:
-            cols[c], p = _coerce_date(c, s)
-            problems += p
+            return _coerce_id(s), []
+        if f.type == "text":
+            return _text(s), []
+        if f.type in ("number", "integer"):
+            return _coerce_number(c, s, f.type == "integer")
+        if f.type == "yesno":
+            return _coerce_yesno(c, s)
+        if f.type == "category":
+            return _coerce_category(c, s)
+        return _coerce_date(c, s)
+
+    ks = range(frame.shape[1])
+    done = _map_columns(one, ks) if len(frame) >= 50_000 else [one(k) for k in ks]
+    cols = {frame.columns[k]: d[0] for k, d in zip(ks, done)}
+    problems: list[Problem] = [p for d in done for p in d[1]]
     out = pd.DataFrame(cols, index=frame.index)
     out.columns = frame.columns
     return out, problems

@@ -31,6 +31,16 @@ def _id(x: Any) -> Any:
     return x.item() if hasattr(x, "item") else x
 
 
+def _ids(col: pd.Series) -> list:
+    """``[_id(x) for x in col]``, vectorised for integer columns."""
+    a = col.to_numpy()
+    if a.dtype.kind in "iu":
+        return a.tolist()
+    if a.dtype.kind == "f":
+        return [int(v) if v.is_integer() else v for v in a.tolist()]
+    return [_id(x) for x in a]
+
+
 def _group(km, horizons) -> dict:
     est, lo, hi = km.median()
     surv = {}
@@ -83,7 +93,7 @@ def results_json(result: AnalysisResult) -> dict:
     out: dict[str, Any] = {
         "n": result.n, "n_treated": result.n_treated, "n_control": result.n_control,
         "caliper_width": _num(result.matching.caliper_width),
-        "pairs": [[_id(t), _id(c)] for t, c in zip(pairs["treated_id"], pairs["control_id"])],
+        "pairs": list(map(list, zip(_ids(pairs["treated_id"]), _ids(pairs["control_id"])))),
         "balance": [{"variable": r.variable, "smd_before": _num(r.smd_before), "smd_after": _num(r.smd_after)}
                     for r in result.balance.itertuples()],
         "km": {"unmatched": _km(result.unmatched, horizons), "matched": _km(result.matched, horizons)},

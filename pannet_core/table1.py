@@ -174,6 +174,24 @@ def _summary(x: np.ndarray, how: str) -> str:
     return f"{_fmt_num(med)} ({_fmt_num(q1)}-{_fmt_num(q3)})"
 
 
+def _category_counts(col: pd.Series, w: np.ndarray, g: np.ndarray, missing: str) -> tuple[list, np.ndarray]:
+    """Weighted counts per category (then ``N/A``) by group, for whole-number weights.
+
+    Gives the rows of ``as_levels(col, missing)`` that have any weight, in the same
+    order and with the same (exact, integer) sums; levels without weight are
+    dropped by the caller in both cases.
+    """
+    cats = list(col.cat.categories)
+    k = len(cats)
+    codes = col.cat.codes.to_numpy().astype(np.int64)
+    codes[codes < 0] = k
+    counts = np.column_stack([np.bincount(codes[g], weights=w[g], minlength=k + 1),
+                              np.bincount(codes[~g], weights=w[~g], minlength=k + 1)])
+    if missing == "level":
+        return cats + [NA_LEVEL], counts
+    return cats, counts[:k]
+
+
 def table1(frame: pd.DataFrame, treated, variables, categorical=(), *, threshold: float = 0.10,
            weights=None, numeric_summary: str = "median", missing: str = "level") -> pd.DataFrame:
     """Baseline characteristics of two groups.
@@ -231,7 +249,11 @@ def table1(frame: pd.DataFrame, treated, variables, categorical=(), *, threshold
         is_cat = (var in categorical or isinstance(col.dtype, pd.CategoricalDtype)
                   or pd.api.types.is_bool_dtype(col) or str(col.dtype) == "boolean"
                   or not pd.api.types.is_numeric_dtype(col))
-        if is_cat:
+        if is_cat and integer_w and isinstance(col.dtype, pd.CategoricalDtype) \
+                and NA_LEVEL not in col.cat.categories:
+            levels, counts = _category_counts(col, w, g, missing)  # same counts, one pass
+            keep = counts.sum(axis=1) > 0
+        elif is_cat:
             lv = as_levels(col, missing)
             codes = lv.cat.codes.to_numpy()
             levels = list(lv.cat.categories)
@@ -241,6 +263,7 @@ def table1(frame: pd.DataFrame, treated, variables, categorical=(), *, threshold
                 counts[j, 0] = w[m & g].sum()
                 counts[j, 1] = w[m & ~g].sum()
             keep = counts.sum(axis=1) > 0
+        if is_cat:
             tot1, tot0 = counts[:, 0].sum(), counts[:, 1].sum()
             if integer_w:
                 p, test = compare_counts(counts[keep])

@@ -206,3 +206,43 @@ def test_plotly_config_exports_high_resolution_png():
     assert cfg["toImageButtonOptions"]["filename"] == "km_os_matched"
     assert cfg["toImageButtonOptions"]["width"] == 1400
     assert export.PLOTLY_CONFIG["toImageButtonOptions"]["filename"] == "pannet_board_figure"  # not mutated
+
+
+def test_tab_reload_runs_after_the_render_returns():
+    """The warm browser hands the image back before kaleido's tab reload finishes; the tab
+    still goes back to kaleido's queue once reloaded."""
+    import asyncio
+
+    class FakeKaleido:
+        def __init__(self):
+            self.returned = []
+            self.release = asyncio.Event()
+
+        async def _return_kaleido_tab(self, tab):
+            await self.release.wait()  # a slow Page.reload
+            self.returned.append(tab)
+
+    async def scenario():
+        k = FakeKaleido()
+        export._reload_in_background(k)
+        await asyncio.wait_for(k._return_kaleido_tab("tab-1"), 1.0)  # does not wait for the reload
+        assert k.returned == []
+        k.release.set()
+        for _ in range(10):
+            await asyncio.sleep(0)
+        return k.returned
+
+    # own thread: an earlier test (Playwright's sync API) may leave a loop running in this one
+    from concurrent.futures import ThreadPoolExecutor
+    with ThreadPoolExecutor(1) as pool:
+        assert pool.submit(asyncio.run, scenario()).result(timeout=10) == ["tab-1"]
+
+
+def test_background_reload_leaves_unknown_kaleido_alone():
+    class Other:
+        def _return_kaleido_tab(self, tab):  # not a coroutine function: a different kaleido
+            return tab
+
+    o = Other()
+    export._reload_in_background(o)
+    assert "_return_kaleido_tab" not in vars(o)

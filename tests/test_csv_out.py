@@ -1,0 +1,40 @@
+"""pannet_core.csv_out.write_csv must write exactly what DataFrame.to_csv(index=False) writes."""
+import numpy as np
+import pandas as pd
+import pytest
+
+from pannet_core.csv_out import write_csv
+
+
+def _frame(n: int, seed: int) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    few = rng.choice([0.5, 1.0, 2.25, np.nan, np.inf, 1e16, 1e-5], n)
+    many = rng.standard_normal(n) * 10.0 ** rng.integers(-30, 30, n)
+    if n >= 3:
+        many[:3] = [np.nan, -0.0, 0.0]
+    return pd.DataFrame({
+        "few": few, "many": many,
+        "s": pd.array(rng.choice(["a", 'b"c', "d,e", "f\ng", " h ", None], n), dtype="str"),
+        "plain": pd.array(rng.choice(["x", "y", None], n), dtype="str"),
+        "c": pd.Categorical(rng.choice(["p", "q,r", None], n)),
+        "b": pd.array(rng.choice([True, False, None], n), dtype="boolean"),
+        "i": rng.integers(-10**12, 10**12, n),
+        "d": pd.to_datetime(rng.choice(["2020-01-03", None, "1999-12-31"], n)),
+        "o": np.array(rng.choice(["x", "y"], n), dtype=object),
+        "bb": rng.random(n) > .5,
+    })
+
+
+@pytest.mark.parametrize("n", [0, 5, 3000, 45_000])
+def test_bytes_equal_pandas(tmp_path, n):
+    f = _frame(n, n)
+    f.to_csv(tmp_path / "a.csv", index=False)
+    write_csv(f, tmp_path / "b.csv")
+    assert (tmp_path / "b.csv").read_bytes() == (tmp_path / "a.csv").read_bytes()
+
+
+def test_unsupported_dtype_falls_back_to_pandas(tmp_path):
+    f = pd.DataFrame({"t": pd.to_datetime(["2020-01-03 10:30", None]), "k": pd.array([1, None], dtype="Int64")})
+    f.to_csv(tmp_path / "a.csv", index=False)
+    write_csv(f, tmp_path / "b.csv")
+    assert (tmp_path / "b.csv").read_bytes() == (tmp_path / "a.csv").read_bytes()
