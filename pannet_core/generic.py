@@ -93,6 +93,18 @@ def prepare_generic(table: pd.DataFrame, columns: ColumnsSettings) -> pd.DataFra
                           "Follow-up times must be zero or positive; check the dates they were computed from.")
     treated = _binary(frame[columns.treatment], columns.treatment, "treatment", columns.treated_value)
     event = _binary(frame[columns.event], columns.event, "event", columns.event_value)
+    zero = (time == 0).to_numpy()
+    if zero.all():
+        raise PanNetError(f"Every time in '{columns.time}' is 0: there is no follow-up to analyse.",
+                          "Check the time column (and the time_unit in the settings); times must be the "
+                          "follow-up from baseline to the event or the last contact.")
+    if (zero & (event == 0)).any():
+        # as the Pan-NET path ("censored on the baseline day"): a patient censored at time 0 adds nothing
+        rows = (np.flatnonzero(zero & (event == 0)) + 1)[:5].tolist()
+        raise PanNetError(f"The time column '{columns.time}' is 0 for patients without an event (data rows "
+                          f"{rows}): censored at time 0, they have no follow-up.",
+                          "Correct the times (usually the dates they were computed from), or remove these rows; "
+                          "an event at time 0 (e.g. death on the day of surgery) is allowed.")
     out = frame.drop(columns=[columns.treatment, columns.time, columns.event])
     out = out.rename(columns={columns.id: "patient_id"}) if columns.id != "patient_id" else out
     out.insert(1, "treated", treated.astype(bool))

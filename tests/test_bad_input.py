@@ -65,6 +65,9 @@ def xlsx_bytes(text_csv: str) -> bytes:
 
 
 n = 80
+# no single covariate separates the groups, a combination does: fitted propensity scores of exactly 0 or 1
+_X1 = np.tile([0, 1, 2, 3, 0, 1, 2, 3, 0.5, 2.5], n // 10).astype(float)
+_X2 = np.tile([3, 2, 1, 0, 0, 1, 2, 3, 1.7, 1.2], n // 10).astype(float)
 # (case, data file name, data content, settings JSON, exit code, words expected in the message)
 CASES = [
     ("empty file", "d.csv", "", preset(), 1, "empty"),
@@ -78,7 +81,15 @@ CASES = [
     ("text in a number column", "d.csv", demo_csv(charlson={7: "many"}), preset(), 1, "many"),
     ("death before diagnosis", "d.csv", demo_csv(death_date={10: "1990-01-01"}), preset(), 1, "death"),
     ("date in the future", "d.csv", demo_csv(last_followup_date={12: "2199-01-01"}), preset(), 1, "future"),
+    ("surgery after death", "d.csv", demo_csv(primary_resection_date={2: "2002-10-17"}), preset(), 1,
+     "after the date of death"),
+    ("follow-up before diagnosis", "d.csv", demo_csv(last_followup_date={12: "1980-01-01"}), preset(), 1,
+     "before the stage IV diagnosis"),
+    ("impossible calendar date", "d.csv", demo_csv(stage4_date={3: "2015-02-30"}), preset(), 1, "not a date"),
     ("negative survival time", "d.csv", generic(days=[-5.0] + [100.0] * (n - 1)), gsettings(), 1, "negative"),
+    ("zero survival time, censored", "d.csv", generic(days=[0.0] + [100.0] * (n - 1), dead=[0] + [1] * (n - 1)),
+     gsettings(), 1, "censored at time 0"),
+    ("every survival time zero", "d.csv", generic(days=[0.0] * n), gsettings(), 1, "every time"),
     ("three treatment values", "d.csv", generic(trt=[0, 1, 2, 1] * (n // 4)), gsettings(), 1, "3 different"),
     ("three event values", "d.csv", generic(dead=[0, 1, 2, 1] * (n // 4)), gsettings(), 1, "3 different"),
     ("group left empty by eligibility", "d.csv", demo_csv(),
@@ -89,10 +100,15 @@ CASES = [
      1, "caliper"),
     ("separation", "d.csv", generic(age=np.tile([40.0, 70.0], n // 2) + np.arange(n) * 0.01), gsettings(),
      1, "age"),
+    ("propensity scores of 0 or 1", "d.csv", generic(trt=_X1 + _X2 > 3.1, age=_X1, x2=_X2),
+     gsettings(**{"propensity.covariates": ["age", "x2"], "propensity.categorical": []}), 1, "0 or 1"),
     ("level in one group only", "d.csv", generic(grade=np.tile(["G1", "G2"], n // 2)), gsettings(), 1, "grade"),
     ("constant covariate", "d.csv", generic(age=[60.0] * n), gsettings(), 1, "age"),
     ("all censored", "d.csv", generic(dead=[0] * n), gsettings(), 1, "censored"),
     ("settings not JSON", "d.csv", generic(), "{nope", 2, "not valid JSON"),
+    ("settings without the time column", "d.csv", generic(),
+     json.dumps({"columns": {"id": "pid", "treatment": "trt", "event": "dead"},
+                 "propensity": {"covariates": ["age"]}}), 2, "needs 'time'"),
     ("settings without propensity", "d.csv", generic(), json.dumps({"columns": json.loads(gsettings())["columns"]}),
      2, "propensity"),
     ("settings with unknown key", "d.csv", generic(), gsettings(**{"matching.calliper": 0.1}), 2, "calliper"),

@@ -54,6 +54,8 @@ BAD = [
     ("missing time", dict(days=[1.0, np.nan, 3.0, 4.0]), "empty"),
     ("duplicate id", dict(pid=[1, 1, 2, 3]), "more than once"),
     ("missing event", dict(dead=[1, None, 0, 1]), "empty"),
+    ("censored at time 0", dict(dead=[1, 0, 0, 1]), "censored at time 0"),  # pid 2: 0 days, no event
+    ("every time 0", dict(days=[0.0, 0.0, 0.0, 0.0]), "Every time"),
 ]
 
 
