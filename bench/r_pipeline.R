@@ -2,6 +2,7 @@
 # glm propensity score, MatchIt nearest neighbour (1:1, caliper 0.1 absolute on the PS,
 # largest first, no replacement), survfit / survdiff (unmatched and matched, pair-stratified)
 # and coxph (unmatched; matched with cluster = pair). Same analysis cohort as ours.
+# An id column (pid) in the file is ignored by the analysis (bench/peers_generic.py: same file for both).
 # Usage: Rscript bench/r_pipeline.R cohort.csv covariate1,covariate2,... [mahvars]
 suppressPackageStartupMessages({library(survival); library(MatchIt)})
 args <- commandArgs(trailingOnly = TRUE)
@@ -29,4 +30,10 @@ lm <- survdiff(sm ~ treated, data = md)
 ls <- survdiff(sm ~ treated + strata(subclass), data = md)
 cm <- coxph(sm ~ treated, data = md, cluster = subclass, ties = "efron")
 x <- summary(fm, times = c(1, 3, 5), extend = TRUE)
-cat(sprintf("pairs=%d hr_matched=%.6f p_logrank=%.6g\n", nrow(md) / 2, exp(coef(cm)), 1 - pchisq(lm$chisq, 1)))
+# Enough digits to compare with ours to 1e-6; the robust CI and the pair-stratified log-rank depend on
+# which control is paired with which treated patient, id_sum (when the file has a pid column) on who is matched.
+se <- sqrt(cm$var[1, 1])
+cat(sprintf("pairs=%d hr_matched=%.10f p_logrank=%.10g hr_lo=%.10f hr_hi=%.10f chisq_matched=%.10g chisq_pairs=%.10g hr_unmatched=%.10f id_sum=%s\n",
+            nrow(md) / 2, exp(coef(cm)), pchisq(lm$chisq, 1, lower.tail = FALSE), exp(coef(cm) - qnorm(0.975) * se),
+            exp(coef(cm) + qnorm(0.975) * se), lm$chisq, ls$chisq, exp(coef(cu)),
+            if ("pid" %in% names(md)) format(sum(as.numeric(md$pid)), scientific = FALSE) else "NA"))

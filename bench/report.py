@@ -60,6 +60,36 @@ def main() -> None:
                   f"{r.get('R_over_ours', '')} | {cell(r.get('R_mahvars', {}))} | {r.get('R_mahvars_over_ours', '')} | "
                   f"{cell(r['psmpy'])} | {r.get('psmpy_over_ours', '')} |")
         print()
+    pg = _load("peers_generic") or []
+    if pg:
+        def cell2(x):
+            return (f"{x['wall_s']:.2f} s / {x['cpu_s']:.2f} s / {x['peak_mb']:.0f} MiB" if x.get("ok")
+                    else f"n/a ({(x.get('error') or '')[:40]})")
+
+        def same(r, key):
+            c = r.get(key + "_vs_ours")
+            if not c:
+                return "", ""
+            pairs = f"{'yes' if c['pairs_equal'] else 'NO'} ({r['ours_values']['pairs']:,})"
+            hr = (f"{'yes' if c['hr_equal'] else 'NO'} ({r['ours_values']['hr_matched']:.6f}; "
+                  f"max rel. diff {c['max_rel_diff']:.0e})")
+            return pairs, hr
+
+        print("| patients | ours: wall / CPU / peak RSS | R (mahvars = ~ps) | **R mahvars / ours** | R (MatchIt default) "
+              "| R default / ours | pairs equal (ours vs R mahvars)? | matched HR equal? | R default pairs, HR | "
+              "load average before |")
+        print("|---|---|---|---|---|---|---|---|---|---|")
+        for r in pg:
+            if "patients" not in r:
+                continue
+            pairs, hr = same(r, "R_mahvars")
+            rv = r.get("R_values") or {}
+            rdef = f"{rv['pairs']:,}, {rv['hr_matched']:.6f}" if rv.get("pairs") is not None else ""
+            ratio = r.get("R_mahvars_over_ours", "")
+            print(f"| {r['patients']:,} | {cell2(r['ours'])} | {cell2(r.get('R_mahvars', {}))} | "
+                  f"{f'**{ratio}**' if ratio != '' else ''} | {cell2(r['R'])} | {r.get('R_over_ours', '')} | {pairs} | "
+                  f"{hr} | {rdef} | {r['load_before'][0]:.2f} |")
+        print()
     ex = _load("export")
     if ex:
         print("PNG export:", json.dumps(ex))

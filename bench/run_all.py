@@ -1,7 +1,9 @@
 """Every benchmark (``make bench``): machine details, pipeline stages, kernels, whole process vs R and
-psmpy, PNG export.  Results go to bench/results/*.json and a summary is printed.
+psmpy (raw registry file for ours, prepared cohort for the peers), whole process vs R on the same
+prepared-cohort file (peers_generic.py), PNG export.  Results go to bench/results/*.json and a summary is printed.
 
 Usage: python bench/run_all.py [--quick]   (--quick: demo and 20k sizes only)
+PANNET_BENCH_R_MAHVARS_MAX=200000 adds R mahvars at 200,000 patients to peers_generic (~8 min more).
 """
 from __future__ import annotations
 
@@ -25,11 +27,13 @@ def main() -> None:
     quick = "--quick" in sys.argv
     ks = ["1", "27"] if quick else ["1", "3", "27", "273"]
     peer_ks = ["1", "27"] if quick else ["1", "3", "27", "137", "273"]
+    generic_ns = ["194", "20000"] if quick else ["194", "2000", "20000", "100000", "200000"]
     info = machine()
     save("machine", info)
     print(json.dumps(info))
     for name, script, args in (("stages", "stages.py", ks), ("kernels", "kernels.py", []),
-                               ("peers", "peers.py", peer_ks), ("export", "export_png.py", [])):
+                               ("peers", "peers.py", peer_ks), ("peers_generic", "peers_generic.py", generic_ns),
+                               ("export", "export_png.py", [])):
         rows = _lines(script, *args)
         save(name, rows)
         for row in rows:
