@@ -73,15 +73,33 @@ def ninety_day_display(ninety: pd.DataFrame, labels: dict[str, str]) -> pd.DataF
 
 
 def cox_display(models: pd.DataFrame) -> pd.DataFrame:
-    """Univariable / multivariable Cox table as text (any columns hr, lower, upper, p are formatted)."""
-    out = models.copy()
-    for col in out.columns:
-        low = col.lower()
-        if low.endswith("p") and (low == "p" or low.endswith("_p")):
-            out[col] = out[col].map(fmt.p_value)
-        elif pd.api.types.is_float_dtype(out[col]):
-            out[col] = out[col].map(lambda v: fmt.num(v, 2))
-    return out
+    """Univariable / multivariable Cox table as text, one row per term as in 001's Table 2.
+
+    ``models`` is ``CoxModels.table`` (model, variable, level, reference, hr, lower, upper, p,
+    p_variable, note). Reference rows read ``1 (reference)``; the variable's likelihood-ratio P
+    is shown once, on its first row in each model.
+    """
+    rows = []
+    seen: set[tuple] = set()
+    for r in models.to_dict(orient="records"):
+        key = (r.get("model"), r.get("variable"))
+        level = r.get("level")
+        if r.get("reference"):
+            hr = "1 (reference)"
+        elif fmt._ok(r.get("hr")):
+            hr = fmt.ci(r.get("hr"), r.get("lower"), r.get("upper"))
+        else:
+            hr = r.get("note") or fmt.DASH
+        rows.append({
+            "Model": r.get("model"),
+            "Variable": r.get("variable"),
+            "Level": level if isinstance(level, str) else "",
+            "HR (95% CI)": hr,
+            "P": "" if r.get("reference") else fmt.p_value(r.get("p")),
+            "P (variable)": "" if key in seen else fmt.p_value(r.get("p_variable")),
+        })
+        seen.add(key)
+    return pd.DataFrame(rows, columns=["Model", "Variable", "Level", "HR (95% CI)", "P", "P (variable)"])
 
 
 def pair_view(data: pd.DataFrame, pairs: pd.DataFrame, pair, covariates, labels: dict[str, str]) -> pd.DataFrame:

@@ -70,10 +70,10 @@ for which in ("unmatched", "matched"):
         p_text += f"; stratified on pairs P = {fmt.p_value(result.logrank_pair_stratified.p)}"
     st.markdown(f"**{p_text}; {tables.hr_text(comp.cox.table, robust=which == 'matched')}**")
 
-if result.cox_models is not None and len(result.cox_models):
+if result.cox_models is not None and len(result.cox_models.table):
     st.subheader("Cox regression: univariable and multivariable")
     a, b = st.columns([3, 2], gap="large")
-    a.dataframe(tables.cox_display(result.cox_models), hide_index=True, width="stretch")
+    a.dataframe(tables.cox_display(result.cox_models.table), hide_index=True, width="stretch")
     forest = figs.forest(result)
     figs.show(forest, key="forest", container=b, height=figs.screen_height(forest, 520))
 

@@ -165,11 +165,6 @@ def test_survival_page_shows_both_cohorts_tests_sensitivity_and_ninety_day(at):
     assert len(nd) == 2
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="known bug: pages/4_survival.py calls len(result.cox_models) and "
-                          "tables.cox_display(result.cox_models) on a CoxModels object; both need "
-                          "result.cox_models.table (TypeError on the Survival page with the 001 preset). "
-                          "Remove this marker when the page is fixed.")
 def test_survival_page_shows_the_cox_table_and_forest_plot_for_the_001_preset():
     at = _app()
     at.sidebar.selectbox(key="w.sidebar.preset").set_value("liver_surgery_tha").run()
