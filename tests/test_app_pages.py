@@ -195,3 +195,15 @@ def test_table1_downloads_hold_the_table():
     xlsx = pd.read_excel(io.BytesIO(tables.table1_xlsx(result)), sheet_name=None)
     assert len(csv) >= len(result.table1)
     assert any(len(sheet) >= len(result.table1) for sheet in xlsx.values())
+
+
+def test_report_without_chromium_says_how_to_enable_export(monkeypatch):
+    monkeypatch.setenv("BROWSER_PATH", "/nonexistent/chromium")
+    at = _app()
+    _go(at, 4)
+    warnings = [w.value for w in at.warning if "PNG and PDF export is switched off" in w.value]
+    assert warnings and "apt-get install chromium" in warnings[0] and "BROWSER_PATH" in warnings[0]
+    buttons = {b.proto.label: b.proto.disabled for b in at.get("download_button")}
+    assert buttons["Slide as PNG"] is True and buttons["Kaplan-Meier, matched"] is True
+    assert buttons["Download all (zip)"] is False and buttons["Table 1 (CSV)"] is False
+    assert not at.error
