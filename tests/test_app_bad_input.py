@@ -7,7 +7,9 @@ it ("Fix:"), never an exception, and must leave what was loaded before intact:
 * ``applied`` - the user's (valid) choice is stored, the table is unchanged, and
   the page that cannot compute says why (e.g. the eligibility rules leave a
   group empty);
-* ``loaded``  - not an error at all: the file is read (an XLSX named .csv).
+* ``loaded``  - not an error at all: the file is read (an XLSX named .csv);
+* ``analysis`` - the file is read (nothing wrong with it as data or settings) but the
+  analysis cannot use it: every analysis page says why in an ``st.error``.
 
 After the step every analysis page is opened once more: none may raise.
 """
@@ -69,6 +71,14 @@ def _generic() -> bytes:
                               "dtime": rng.integers(30, 2000, n), "death": rng.integers(0, 2, n)}))
 
 
+def _generic_with(**over) -> bytes:
+    """``_generic()`` with some columns replaced."""
+    frame = pd.read_csv(io.BytesIO(_generic()))
+    for k, v in over.items():
+        frame[k] = v
+    return _csv(frame)
+
+
 GENERIC_SETTINGS = json.dumps({
     "columns": {"id": "pid", "treatment": "trt", "time": "dtime", "event": "death", "time_unit": "days"},
     "propensity": {"covariates": ["x"]},
@@ -76,6 +86,12 @@ GENERIC_SETTINGS = json.dumps({
 PRESET = json.loads(load_preset("primary_tumour_resection").to_json())
 UNKNOWN_KEYS = json.dumps({**PRESET, "matching": {**PRESET["matching"], "calliper": 0.1}}).encode()
 NEGATIVE_CALIPER = json.dumps({**PRESET, "matching": {**PRESET["matching"], "caliper": -0.1}}).encode()
+_BIN9 = ["age_group", "sex", "charlson_group", "primary_size_group", "liver_mets_group", "who_grade",
+         "calendar_period", "functioning", "extra_abdominal_mets"]
+TOO_FEW_EVENTS = json.dumps({**PRESET, "cox": {"covariates": _BIN9, "categorical": _BIN9, "p_enter": 1.0},
+                             "survival": {**PRESET["survival"], "truncate_at_risk": 0.97}}).encode()
+
+
 def _nec_untreated() -> bytes:
     """The demo cohort with no NEC patient resected: keeping only NEC leaves the resected group empty."""
     f = DEMO.copy()
@@ -133,6 +149,23 @@ CASES = [  # id, setup steps, bad step, expected words in the st.error, outcome
     ("separation in the propensity model",
      [settings_file("generic.json", GENERIC_SETTINGS), upload("generic.csv", _generic())],
      widget(2, "multiselect", "w.propensity.covariates", ["x", "z"]), "separates the groups", "applied"),
+    ("death before diagnosis", [], upload("death.csv", _edit("death_date", slice(10, 10), "1990-01-01")),
+     "before the stage IV diagnosis", "kept"),
+    ("date in the future", [], upload("future.csv", _edit("last_followup_date", slice(12, 12), "2199-01-01")),
+     "future", "kept"),
+    ("negative survival time", [settings_file("generic.json", GENERIC_SETTINGS)],
+     upload("neg.csv", _generic_with(dtime=[-5] + [100] * 39)), "negative", "kept"),
+    ("three treatment values", [settings_file("generic.json", GENERIC_SETTINGS)],
+     upload("trt3.csv", _generic_with(trt=[0, 1, 2, 1] * 10)), "3 different values", "kept"),
+    ("all patients censored", [settings_file("generic.json", GENERIC_SETTINGS)],
+     upload("alive.csv", _generic_with(death=[0] * 40)), "censored", "analysis"),
+    ("censored at time 0", [settings_file("generic.json", GENERIC_SETTINGS)],
+     upload("zero.csv", _generic_with(dtime=[0] + [100] * 39, death=[0] + [1] * 39)), "censored at time 0",
+     "analysis"),
+    ("constant covariate", [settings_file("generic.json", GENERIC_SETTINGS)],
+     upload("const.csv", _generic_with(x=[1.0] * 40)), "same value", "analysis"),
+    ("too few events for the Cox model", [], settings_file("cox.json", TOO_FEW_EVENTS), "events per variable",
+     "analysis"),
     ("malformed settings JSON", [], settings_file("broken.json", b'{"matching": {"caliper": 0.1,'), "not valid JSON",
      "kept"),
     ("settings with unknown keys", [], settings_file("typo.json", UNKNOWN_KEYS), "Unknown key", "kept"),
@@ -174,6 +207,9 @@ def test_bad_input_is_an_error_not_an_exception(case, setup, bad, expected, outc
     if outcome == "loaded":
         assert table_after != table_before and len(at.session_state["pnb_table"].frame) == 300
         assert not _errors(at)
+    elif outcome == "analysis":  # a usable file or settings file the analysis refuses, on the analysis pages
+        assert (table_after != table_before) != (settings_after != settings_before)   # the step took effect
+        assert not [e for e in _errors(at) if "Fix:" in e], _errors(at)
     else:
         shown = [e for e in _errors(at) if expected.lower() in e.lower()]
         assert shown, f"no st.error mentioning {expected!r}: {_errors(at)}"
@@ -188,5 +224,6 @@ def test_bad_input_is_an_error_not_an_exception(case, setup, bad, expected, outc
     # every analysis page still opens: a result, or an st.error saying why, never an exception
     for i in (2, 3, 4):
         _go(at, i)
-        if outcome == "applied":
-            assert any(expected.lower() in e.lower() for e in _errors(at))
+        if outcome in ("applied", "analysis"):
+            shown = [e for e in _errors(at) if expected.lower() in e.lower()]
+            assert shown and all("Fix:" in e for e in shown), _errors(at)

@@ -207,3 +207,23 @@ def test_report_without_chromium_says_how_to_enable_export(monkeypatch):
     assert buttons["Slide as PNG"] is True and buttons["Kaplan-Meier, matched"] is True
     assert buttons["Download all (zip)"] is False and buttons["Table 1 (CSV)"] is False
     assert not at.error
+
+
+def _ci_band_values(at: AppTest) -> list:
+    spec = _chart(at, "km_unmatched")
+    return [tr.get("y") for tr in spec["data"] if (tr.get("meta") or {}).get("role") == "ci"]
+
+
+def test_ci_type_and_truncation_controls_change_the_survival_page():
+    at = _app()
+    _go(at, 3)
+    bands_plain = _ci_band_values(at)
+    tests_before = [m.value for m in at.markdown if "Log-rank P = " in m.value]
+    at.selectbox(key="w.survival.ci").set_value("log-log").run()
+    assert not at.exception and at.session_state["pnb_settings"].survival.ci == "log-log"
+    assert bands_plain and _ci_band_values(at) != bands_plain          # other confidence limits drawn
+    at.toggle(key="w.survival.truncate_on").set_value(True).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.session_state["pnb_settings"].survival.truncate_at_risk == pytest.approx(1 / 3)
+    assert [m.value for m in at.markdown if "Log-rank P = " in m.value] != tests_before
+    assert not at.error, [e.value for e in at.error]
