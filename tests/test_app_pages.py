@@ -227,3 +227,20 @@ def test_ci_type_and_truncation_controls_change_the_survival_page():
     assert at.session_state["pnb_settings"].survival.truncate_at_risk == pytest.approx(1 / 3)
     assert [m.value for m in at.markdown if "Log-rank P = " in m.value] != tests_before
     assert not at.error, [e.value for e in at.error]
+
+
+def test_validation_report_lists_every_problem_with_row_column_value_and_fix():
+    frame = DEMO.copy()
+    frame["charlson"] = frame["charlson"].astype(object)
+    frame.loc[4, "charlson"] = "many"                       # text in a number column
+    frame["ki67"] = frame["ki67"].astype(object)
+    frame.loc[9, "ki67"] = "high"
+    at = _app()
+    at.file_uploader(key="upload_table").set_value(("two.csv", frame.to_csv(index=False).encode(), "text/csv")).run()
+    assert not at.exception
+    report = _frame_with(at, "severity", "row", "column", "value", "problem", "fix")
+    errors = report[report["severity"] == "error"]
+    assert {(int(r), c, str(v)) for r, c, v in zip(errors["row"], errors["column"], errors["value"])} >= \
+        {(5, "charlson", "many"), (10, "ki67", "high")}
+    assert errors["fix"].str.len().gt(0).all()
+    assert at.session_state["pnb_table"].is_demo             # the file with errors was not loaded
