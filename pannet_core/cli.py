@@ -53,6 +53,17 @@ def load_data(path: str | Path, settings=None):
 
 
 def _cmd_run(args) -> int:
+    from . import arrow_csv
+
+    # parse the CSV with pyarrow on a thread while this one imports pandas and scipy
+    arrow_csv.start_prefetch(args.data)
+    try:
+        return _run(args)
+    finally:
+        arrow_csv.wait_prefetch()
+
+
+def _run(args) -> int:
     from .csv_out import write_csv
     from .pipeline import run_analysis
     from .results import matched_cohort_frame, results_json
@@ -92,7 +103,8 @@ def _require_usable(table, settings, data_path) -> None:
     """Stop before any analysis when the file has errors (warnings only exclude patients)."""
     from .validation import validate
 
-    errors = [p for p in validate(table, settings) if p.severity == "error"]
+    typed = settings is not None and settings.is_pannet  # load_data converted the table to the dictionary types
+    errors = [p for p in validate(table, settings, typed=typed) if p.severity == "error"]
     if errors:
         shown = "; ".join(f"{_where(p)}: {p.problem}" for p in errors[:3])
         more = f" (and {len(errors) - 3} more)" if len(errors) > 3 else ""

@@ -20,28 +20,22 @@ from __future__ import annotations
 import csv
 import datetime as _dt
 import io
-import os
 import re
 import zipfile
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from . import arrow_csv
+from .arrow_csv import DELIMITERS, MISSING_MARKERS  # noqa: F401  (re-exported)
 from .errors import PanNetError
 from .schema import BY_NAME, CANONICAL_COLUMNS, VALUE_INDEX, Problem, canonical_column, normalise
 
-#: cells read as missing (compared after stripping, case-insensitively)
-MISSING_MARKERS = frozenset({
-    "", "na", "n/a", "n.a.", "n.a", "#n/a", "nan", "null", "missing", "unknown", "unk", "okänd", "okänt",
-    "okand", "okant", "saknas", "uppgift saknas", "ej känt", "ej känd", "-", "--", "---", ".", "?", "??", "#saknas!",
-})
-DELIMITERS = (",", ";", "\t", "|")
 _DELIM_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "vertical bar"}
-_SNIFF_LINES = 200
+_SNIFF_LINES = arrow_csv.SNIFF_LINES
 _PROBLEMS_ATTR = "pannet_problems"
 _CLEAN_ATTR = "pannet_clean_header"
 _DATE_FIX = ("Write the date as 2019-05-31 (or 31/05/2019, 31.05.2019, 20190531), with a four-digit year, "
@@ -98,7 +92,8 @@ def _source_bytes(source: Any, filename: str | None) -> tuple[bytes, str]:
         if path.is_dir():
             raise PanNetError(f"{str(path)!r} is a folder, not a file.", "Give the path of the CSV or Excel file.")
         try:
-            return path.read_bytes(), name
+            data = arrow_csv.prefetched_bytes(path)
+            return (path.read_bytes() if data is None else data), name
         except OSError as exc:
             raise PanNetError(f"The file {str(path)!r} cannot be opened ({exc.strerror}).",
                               "Check that it exists and that you may read it; close it in Excel and retry.") from None
@@ -123,7 +118,8 @@ def _source_bytes(source: Any, filename: str | None) -> tuple[bytes, str]:
                       "Give a file path, the file's bytes or an open file.")
 
 
-def _decode(data: bytes, name: str, notes: list[str]) -> str:
+def _decode(data: bytes, name: str, notes: list[str]) -> tuple[str, bool]:
+    """The text of ``data`` and whether it was decoded as UTF-8 (with or without a BOM)."""
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         try:
             text = data.decode("utf-16")
@@ -131,7 +127,7 @@ def _decode(data: bytes, name: str, notes: list[str]) -> str:
             text = None
         if text is not None:
             notes.append(f"{name} is UTF-16 text; read as such.")
-            return _check_text(text, name)
+            return _check_text(text, name), False
     if b"\x00" in data[:65536]:
         raise _binary_error(name)
     for enc, label in (("utf-8-sig", None), ("cp1252", "Windows-1252"), ("latin-1", "Latin-1")):
@@ -141,7 +137,7 @@ def _decode(data: bytes, name: str, notes: list[str]) -> str:
             continue
         if label:
             notes.append(f"{name} is not UTF-8; read as {label} (Swedish letters such as å ä ö kept).")
-        return _check_text(text, name)
+        return _check_text(text, name), label is None
     raise _binary_error(name)  # pragma: no cover - latin-1 decodes everything
 
 
@@ -165,39 +161,20 @@ def _binary_error(name: str) -> PanNetError:
 
 # ---------------------------------------------------------------------------
 # CSV
-def _head_lines(text: str, n: int) -> list[str]:
-    """``text.splitlines()[:n]`` without splitting the whole (large) text."""
-    size = 65536
-    while size < len(text):
-        lines = text[:size].splitlines()
-        if len(lines) > n:  # line n+1 has started, so the first n lines are complete
-            return lines[:n]
-        size *= 4
-    return text.splitlines()[:n]
+_head_lines = arrow_csv.head_lines
 
 
 def _sniff(text: str) -> str:
-    lines = [ln for ln in _head_lines(text, _SNIFF_LINES) if ln.strip()]
-    best, best_key = ",", None
-    for d in DELIMITERS:
-        try:
-            counts = [len(r) for r in csv.reader(lines, delimiter=d)]
-        except csv.Error:
-            continue
-        if not counts or counts[0] < 2:
-            continue
-        consistency = sum(c == counts[0] for c in counts) / len(counts)
-        key = (round(consistency, 2), counts[0])
-        if best_key is None or key > best_key:
-            best, best_key = d, key
-    return best
+    return arrow_csv.sniff_lines(_head_lines(text, _SNIFF_LINES))
 
 
-def _parse_csv(text: str, name: str, notes: list[str]) -> tuple[list[str], list[list[Any]] | pd.DataFrame, str]:
+def _parse_csv(text: str, name: str, notes: list[str], data: bytes | None = None
+               ) -> tuple[list[str], list[list[Any]] | pd.DataFrame, str]:
+    """Header, body and delimiter of a CSV text (``data``: the bytes ``text`` is the UTF-8 decoding of)."""
     delim = _sniff(text)
     if delim != ",":
         notes.append(f"Columns are separated by {_DELIM_NAMES[delim]}s.")
-    df = _parse_csv_arrow(text, delim)
+    df = _parse_csv_arrow(text, delim, data)
     try:
         if df is None:
             df = pd.read_csv(io.StringIO(text), sep=delim, header=None, dtype=str, keep_default_na=False,
@@ -218,51 +195,45 @@ def _parse_csv(text: str, name: str, notes: list[str]) -> tuple[list[str], list[
     return header, body, delim
 
 
-def _regular_text(text: str) -> bool:
-    """No quote, no blank line, no lone carriage return: where pyarrow and pandas' C parser agree."""
-    if not text or '"' in text:
-        return False
-    n_cr = text.count("\r")
-    if n_cr and n_cr != text.count("\r\n"):
-        return False
-    return not (text.startswith(("\n", "\r\n")) or "\n\n" in text or "\n\r\n" in text)
+_regular_text = arrow_csv.regular_text
 
 
-def _parse_csv_arrow(text: str, delim: str) -> pd.DataFrame | None:
+def _parse_csv_arrow(text: str, delim: str, data: bytes | None = None) -> pd.DataFrame | None:
     """Every cell as text with pyarrow's multi-threaded CSV reader (None: use pandas' C parser).
 
     Gives the same table as ``pandas.read_csv(..., header=None, dtype=str,
     na_filter=False, engine="c")`` for rectangular files; anything unusual
     (ragged rows, pyarrow missing, a parse error) returns None so that the
     C parser and then the tolerant csv-module path decide, as before.
+
+    ``data`` (optional) holds the bytes whose UTF-8 decoding ``text`` is; then
+    the checks run on the bytes, pyarrow reads them without a re-encoding,
+    and a parse the command line prefetched on a thread
+    (:func:`pannet_core.arrow_csv.start_prefetch`) is used when it was made
+    from these very bytes.
     """
     try:
         import pyarrow as pa
-        import pyarrow.csv as pacsv
     except ImportError:  # pragma: no cover - pyarrow ships with pandas 3 installs
         return None
-    if not _regular_text(text):
+    offset = 3 if data is not None and data.startswith(arrow_csv.UTF8_BOM) else 0
+    body_bytes = None if data is None else (data[offset:] if offset else data)
+    if not (_regular_text(text) if body_bytes is None else arrow_csv.regular_bytes(body_bytes)):
         return None
-    raw = text.encode("utf-8")
-    try:
-        width = _head_lines(text, 1)[0].count(delim) + 1
-        table = pacsv.read_csv(
-            pa.py_buffer(raw),
-            read_options=pacsv.ReadOptions(autogenerate_column_names=True, use_threads=True),
-            parse_options=pacsv.ParseOptions(delimiter=delim, newlines_in_values=True, ignore_empty_lines=True),
-            convert_options=pacsv.ConvertOptions(column_types={f"f{i}": pa.string() for i in range(width + 64)},
-                                                 strings_can_be_null=False, quoted_strings_can_be_null=False))
-    except (pa.ArrowException, ValueError, OverflowError):
-        return None
-    if table.num_columns < 2:
-        return None
+    width = _head_lines(text, 1)[0].count(delim) + 1
+    pre = arrow_csv.take_prefetched(data, offset, delim, width) if data is not None else None
+    if pre is not None:
+        table, header, cleaned = pre
+    else:
+        raw = text.encode("utf-8") if body_bytes is None else body_bytes
+        table = arrow_csv.read_strings(raw, delim, width)
+        if table is None:
+            return None
+        header, cleaned = arrow_csv.header_and_clean_body(table) if arrow_csv.is_text_table(table) else (None, None)
     dtype = pd.StringDtype(na_value=np.nan)
-    mapper = {pa.string(): dtype}.get
-    if table.num_rows > 1 and all(table.column(i).type == pa.string() for i in range(table.num_columns)):
-        header = [table.column(i)[0].as_py() for i in range(table.num_columns)]
-        body = table.slice(1)
-        cols = _map_columns(lambda i: _clean_arrow(body.column(i)).to_pandas(types_mapper=mapper),
-                            range(table.num_columns))
+    mapper = {pa.string(): dtype, pa.large_string(): dtype}.get
+    if cleaned is not None:
+        cols = _map_columns(lambda i: cleaned[i].to_pandas(types_mapper=mapper), range(len(cleaned)))
         df = pd.DataFrame(dict(enumerate(cols)))
         df.attrs[_CLEAN_ATTR] = header  # cells already cleaned as _clean_cells does
         return df
@@ -273,32 +244,7 @@ def _parse_csv_arrow(text: str, delim: str) -> pd.DataFrame | None:
     return df
 
 
-def _map_columns(fn, items) -> list:
-    """``[fn(i) for i in items]``, on two threads (pyarrow compute releases the GIL)."""
-    items = list(items)
-    if len(items) < 4:
-        return [fn(i) for i in items]
-    from concurrent.futures import ThreadPoolExecutor
-
-    with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1)) as pool:
-        return list(pool.map(fn, items))
-
-
-def _clean_arrow(col):
-    """:func:`_clean_cells` on one Arrow string column, with the same pyarrow kernels pandas uses."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    s = pc.utf8_trim_whitespace(col)
-    marker = pc.is_in(pc.utf8_lower(s), value_set=_MARKERS_ARROW())
-    return pc.if_else(pc.or_kleene(marker, pc.is_null(s)), pa.scalar(None, pa.string()), s)
-
-
-@lru_cache(maxsize=1)
-def _MARKERS_ARROW():
-    import pyarrow as pa
-
-    return pa.array(sorted(MISSING_MARKERS), type=pa.string())
+_map_columns = arrow_csv.map_columns
 
 
 def _parse_csv_slow(text: str, delim: str, name: str) -> pd.DataFrame:
@@ -617,8 +563,8 @@ def read_table(source: Any, filename: str | None = None, column_map: dict | None
         raise PanNetError(f"{name} is named like an Excel workbook but is not one (or is damaged).",
                           "Open it in Excel and save it again as .xlsx, or upload it as CSV.")
     else:
-        text = _decode(data, name, notes)
-        header, body, delim = _parse_csv(text, name, notes)
+        text, utf8 = _decode(data, name, notes)
+        header, body, delim = _parse_csv(text, name, notes, data if utf8 else None)
         decimal_comma = delim != ","
     if body.attrs.pop(_CLEAN_ATTR, None) is not True:
         body = _clean_cells(body)

@@ -218,9 +218,10 @@ def _check_numbers(typed: pd.DataFrame) -> list[Problem]:
     return probs
 
 
-def _validate_pannet(frame: pd.DataFrame, today: pd.Timestamp) -> list[Problem]:
+def _validate_pannet(frame: pd.DataFrame, today: pd.Timestamp, typed: bool = False) -> list[Problem]:
     probs: list[Problem] = list(frame.attrs.get(_PROBLEMS_ATTR, ()))
-    typed, coerce_probs = coerce_to_schema(frame)
+    # read_table's frame is already converted (a second conversion returns it unchanged, without problems)
+    typed, coerce_probs = (frame, []) if typed else coerce_to_schema(frame)
     probs += _check_required(typed) + coerce_probs
     probs += _check_rows(typed)
     probs += _check_dates(typed, today)
@@ -295,7 +296,8 @@ def _validate_generic(frame: pd.DataFrame, settings) -> list[Problem]:
 
 
 # ---------------------------------------------------------------------------
-def validate(frame: pd.DataFrame, settings=None, *, today: _dt.date | None = None) -> list[Problem]:
+def validate(frame: pd.DataFrame, settings=None, *, today: _dt.date | None = None,
+             typed: bool = False) -> list[Problem]:
     """Every problem in a patient table.
 
     Parameters
@@ -309,6 +311,11 @@ def validate(frame: pd.DataFrame, settings=None, *, today: _dt.date | None = Non
         per-patient table; otherwise against the Pan-NET dictionary.
     today : datetime.date, optional
         Dates after this are "in the future" (default: today).
+    typed : bool, optional
+        ``True`` when ``frame`` is exactly the ``.frame`` of a Pan-NET
+        :func:`~pannet_core.reading.read_table` (already converted to the
+        dictionary types): the conversion is not repeated.  Leave it
+        ``False`` for a table that was changed after reading.
 
     Returns
     -------
@@ -327,7 +334,7 @@ def validate(frame: pd.DataFrame, settings=None, *, today: _dt.date | None = Non
     if settings is not None and getattr(settings, "columns", None) is not None:
         probs = _validate_generic(frame, settings)
     else:
-        probs = _validate_pannet(frame, now)
+        probs = _validate_pannet(frame, now, typed)
     return sorted(probs, key=lambda p: (p.row is not None, p.row or 0))
 
 

@@ -1,0 +1,112 @@
+"""pannet_core.arrow_csv: bytes checks equal to the text checks, and the CLI's prefetch is only a cache."""
+from __future__ import annotations
+
+import random
+
+import pandas as pd
+import pytest
+
+from pannet_core import arrow_csv
+from pannet_core.reading import read_table
+
+_PIECES = ["a", "b", ",", ";", "\n", "\r\n", "\r", '"', " ", "å", "ä", "\u00a0", "\u3000", "1", "x\ny", "\n\n",
+           "\n\r\n", "é"]
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_regular_bytes_is_regular_text_on_the_encoded_text(seed):
+    rng = random.Random(seed)
+    for _ in range(300):
+        text = "".join(rng.choice(_PIECES) for _ in range(rng.randint(0, 12)))
+        for enc in ("utf-8", "cp1252", "latin-1"):
+            try:
+                data = text.encode(enc)
+            except UnicodeEncodeError:
+                continue
+            assert arrow_csv.regular_bytes(data) == arrow_csv.regular_text(text), (text, enc)
+
+
+def test_regular_bytes_examples():
+    assert arrow_csv.regular_bytes(b"a,b\n1,2\n")
+    assert arrow_csv.regular_bytes(b"a,b\r\n1,2\r\n")
+    assert not arrow_csv.regular_bytes(b'a,b\n"1",2\n')
+    assert not arrow_csv.regular_bytes(b"a,b\n\n1,2\n")
+    assert not arrow_csv.regular_bytes(b"a,b\n\r\n1,2\n")
+    assert not arrow_csv.regular_bytes(b"a,b\r1,2\n")
+    assert not arrow_csv.regular_bytes(b"")
+
+
+def test_sniff_lines_picks_the_consistent_delimiter():
+    assert arrow_csv.sniff_lines(["a;b;c", "1;2,5;3", "", "4;5;6"]) == ";"
+    assert arrow_csv.sniff_lines(["a,b", "1,2"]) == ","
+    assert arrow_csv.sniff_lines(["a\tb\tc", "1\t2\t3"]) == "\t"
+    assert arrow_csv.sniff_lines(["only one column"]) == ","
+
+
+def test_clean_column_strips_and_blanks_markers():
+    import pyarrow as pa
+
+    col = pa.chunked_array([pa.array(["  x ", "NA", " n/a", "Okänd", "7", None, "\u00a0y\u3000"],
+                                     pa.large_string())])
+    assert arrow_csv.clean_column(col).to_pylist() == ["x", None, None, None, "7", None, "y"]
+
+
+def _big_csv(tmp_path, n=70_000, bom=False):
+    rows = ["patient_id,stage4_date,sex,ki67,note"]
+    rows += [f"P{i},2010-01-{1 + i % 28:02d},{'female' if i % 3 else ' Male '},{i % 17}.5,{'NA' if i % 5 else 'ok'}"
+             for i in range(n)]
+    data = ("\n".join(rows) + "\n").encode("utf-8")
+    path = tmp_path / "big.csv"
+    path.write_bytes((arrow_csv.UTF8_BOM if bom else b"") + data)
+    assert path.stat().st_size > arrow_csv._PREFETCH_MIN_BYTES
+    return path
+
+
+@pytest.mark.parametrize("bom", [False, True])
+def test_prefetched_read_equals_plain_read(tmp_path, bom, monkeypatch):
+    path = _big_csv(tmp_path, bom=bom)
+    plain = read_table(path)
+    used = []
+    take = arrow_csv.take_prefetched
+    monkeypatch.setattr(arrow_csv, "take_prefetched", lambda *a: used.append(take(*a)) or used[-1])
+    arrow_csv.start_prefetch(path)
+    pre = read_table(path)
+    arrow_csv.wait_prefetch()
+    assert used and used[0] is not None  # the prefetch was used
+    pd.testing.assert_frame_equal(pre.frame, plain.frame, check_exact=True)
+    pd.testing.assert_frame_equal(pre.raw, plain.raw, check_exact=True)
+    assert pre.notes == plain.notes and pre.problems == plain.problems
+
+
+def test_prefetch_of_another_file_is_not_used(tmp_path):
+    path = _big_csv(tmp_path)
+    other = tmp_path / "other.csv"
+    other.write_text("patient_id,stage4_date\nA,2010-01-01\nB,2011-02-03\n", encoding="utf-8")
+    arrow_csv.start_prefetch(path)
+    res = read_table(other)
+    assert list(res.frame["patient_id"]) == ["A", "B"]
+    # the reader dropped the prefetch: a different key never returns it
+    assert arrow_csv.take_prefetched(b"x", 0, ",", 2) is None
+    arrow_csv.wait_prefetch()
+
+
+def test_take_prefetched_needs_the_same_bytes_object(tmp_path):
+    path = _big_csv(tmp_path)
+    arrow_csv.start_prefetch(path)
+    data = arrow_csv.prefetched_bytes(path)
+    assert data == path.read_bytes()
+    assert arrow_csv.take_prefetched(bytes(bytearray(data)), 0, ",", 5) is None  # equal, but not the same object
+    arrow_csv.start_prefetch(path)
+    data = arrow_csv.prefetched_bytes(path)
+    assert arrow_csv.take_prefetched(data, 0, ";", 5) is None  # another delimiter
+    arrow_csv.start_prefetch(path)
+    data = arrow_csv.prefetched_bytes(path)
+    got = arrow_csv.take_prefetched(data, 0, ",", 5)
+    assert got is not None and got[1] == ["patient_id", "stage4_date", "sex", "ki67", "note"]
+    assert arrow_csv.take_prefetched(data, 0, ",", 5) is None  # used once
+
+
+def test_prefetch_of_a_missing_file_does_nothing(tmp_path):
+    arrow_csv.start_prefetch(tmp_path / "nope.csv")
+    assert arrow_csv.prefetched_bytes(tmp_path / "nope.csv") is None
+    arrow_csv.wait_prefetch()
