@@ -38,3 +38,30 @@ def test_unsupported_dtype_falls_back_to_pandas(tmp_path):
     f.to_csv(tmp_path / "a.csv", index=False)
     write_csv(f, tmp_path / "b.csv")
     assert (tmp_path / "b.csv").read_bytes() == (tmp_path / "a.csv").read_bytes()
+
+
+def test_arrow_failure_midway_rewrites_the_file_by_the_list_path(tmp_path, monkeypatch):
+    import pannet_core.csv_out as co
+
+    f = _frame(3000, 7)
+    f.to_csv(tmp_path / "a.csv", index=False)
+
+    def broken(fh, columns, n):
+        fh.write(b"partial")
+        raise ValueError("boom")
+
+    monkeypatch.setattr(co, "_write_arrow", broken)
+    write_csv(f, tmp_path / "b.csv")
+    assert (tmp_path / "b.csv").read_bytes() == (tmp_path / "a.csv").read_bytes()
+
+
+def test_labelled_columns_give_the_pandas_text():
+    from pannet_core.csv_out import _arrow_text, _labelled
+
+    lab = _labelled(pd.Series(pd.array([True, None, False], dtype="boolean")))
+    assert [lab.labels[c] for c in lab.codes] == ["True", "", "False"]
+    lab = _labelled(pd.Series(pd.Categorical(["b", None, "a,c"])))
+    assert [lab.labels[c] for c in lab.codes] == ["b", "", '"a,c"']
+    assert _labelled(pd.Series([0.5, 1.5])) is None  # few rows: formatted directly
+    assert _arrow_text(pd.Series(pd.array(["x", None], dtype="str"))).to_pylist() == ["x", ""]
+    assert _arrow_text(pd.Series(pd.array(["x,y", None], dtype="str"))) is None  # needs quotes
