@@ -93,7 +93,12 @@ def _dates(frame: pd.DataFrame, col: str) -> pd.Series:
 
 
 def _reasons(mask: np.ndarray, text: str | np.ndarray, index) -> pd.Series:
-    out = np.where(mask, text, "")
+    """``text`` (one str, or one per row) where ``mask``, "" elsewhere, as an object Series."""
+    out = np.full(len(mask), "", dtype=object)  # no fixed-width text array of every row
+    if np.ndim(text):
+        out[mask] = np.asarray(text, dtype=object)[mask]
+    else:
+        out[mask] = text
     return pd.Series(out, index=index, dtype=object)
 
 
@@ -106,7 +111,8 @@ def _rule_diagnosis_years(frame, p):
     bad = missing | out_range
     reason = np.full(len(frame), "", dtype=object)  # text only for the rows excluded
     years = year.to_numpy()[out_range & ~missing].astype(int).tolist()
-    reason[out_range & ~missing] = [f"stage IV diagnosed {y} (outside {p['start']}-{p['end']})" for y in years]
+    texts = {y: f"stage IV diagnosed {y} (outside {p['start']}-{p['end']})" for y in set(years)}
+    reason[out_range & ~missing] = [texts[y] for y in years]
     reason[missing] = f"no {col}"
     return pd.Series(reason, index=frame.index, dtype=object)
 
@@ -418,7 +424,7 @@ def apply_eligibility(frame: pd.DataFrame, rules) -> EligibilityResult:
         except (TypeError, ValueError) as exc:
             raise PanNetError(f"Eligibility rule {rule.name!r} could not be applied ({exc}).",
                               "Check the columns it uses with 'validate', or switch the rule off.") from None
-        mask = (reasons != "").to_numpy()
+        mask = np.asarray(reasons.to_numpy(dtype=object) != "", dtype=bool)
         n_out = int(mask.sum())
         flow_rows.append({"step": rule.name, "n_in": n_in, "n_excluded": n_out,
                           "n_out": n_in - n_out, "label": spec.label})

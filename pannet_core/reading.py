@@ -414,8 +414,23 @@ def _all_match(t: pd.Series, rx: str) -> bool:
     return bool(t.str.fullmatch(rx).all())
 
 
+def _head_is_not_numbers(s: pd.Series) -> bool:
+    """Whether the first 64 non-missing cells of ``s`` (found among its first 256) are not all numbers.
+
+    The same answer as :func:`_all_match`'s quick look on ``s.dropna()``.  False
+    (not decided) when fewer than 64 are found there or at most 256 cells are
+    present; then :func:`_as_numbers` looks at the whole column.
+    """
+    head = s.iloc[:256].dropna()
+    if len(head) < 64 or int(s.count()) <= 256:
+        return False
+    return not bool(head.iloc[:64].str.fullmatch(_NUM_RX).all())
+
+
 def _as_numbers(s: pd.Series, decimal_comma: bool) -> pd.Series | None:
     """All non-missing cells as numbers (int64 / float64), or None if any is not a number."""
+    if not decimal_comma and len(s) > 256 and _head_is_not_numbers(s):
+        return None  # = _all_match's quick look below, without dropping the missing cells of the whole column
     present = s.dropna()
     if present.empty:
         return None

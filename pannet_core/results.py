@@ -90,6 +90,9 @@ def results_json(result: AnalysisResult) -> dict:
     s = result.settings
     horizons = s.survival.horizons
     pairs = result.matching.pairs
+    d = result.data
+    matched = d["matched"].to_numpy(dtype=bool)
+    n_pairs = int((d["treated"].to_numpy(dtype=bool) & matched).sum())  # = result.n_pairs, without a copy
     out: dict[str, Any] = {
         "n": result.n, "n_treated": result.n_treated, "n_control": result.n_control,
         "caliper_width": _num(result.matching.caliper_width),
@@ -101,11 +104,12 @@ def results_json(result: AnalysisResult) -> dict:
                     "matched_pair_stratified": _test(result.logrank_pair_stratified)},
         "cox": {"unmatched": _hr(result.unmatched.cox), "matched_robust": _hr(result.matched.cox)},
         # extras (not in CONTRACT.md, free to extend)
-        "n_pairs": result.n_pairs,
+        "n_pairs": n_pairs,
         "settings": s.to_dict(),
         "warnings": list(result.warnings),
         "unmatched_reasons": result.data.loc[~result.data["matched"], "reason"].value_counts().to_dict(),
-        "follow_up": {"unmatched": follow_up(result.data), "matched": follow_up(result.matched_data)},
+        "follow_up": {"unmatched": follow_up(d),
+                      "matched": follow_up(d.loc[matched, ["time", "event"]])},  # the columns follow_up reads
     }
     if s.is_pannet:
         out["flow"] = [{"step": r["step"], "n_in": int(r["n_in"]), "n_excluded": int(r["n_excluded"]),
@@ -129,7 +133,7 @@ def matched_cohort_frame(result: AnalysisResult) -> pd.DataFrame:
     d = result.data
     cols = ["patient_id", "treated", "time", "event", "score", "logit", "pair", "weight", "matched", "reason"]
     rest = [c for c in d.columns if c not in cols]
-    out = d[cols + rest].copy()
+    out = d[cols + rest]  # a new frame (copy-on-write): the assignments below leave d alone
     out = out.rename(columns={"score": "propensity_score", "time": "time_years"})
     out["treated"] = out["treated"].astype(int)
     out["matched"] = out["matched"].astype(int)

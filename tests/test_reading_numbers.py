@@ -1,0 +1,39 @@
+"""reading._head_is_not_numbers: _all_match's quick look, decided before dropping missing cells."""
+import numpy as np
+import pandas as pd
+
+from pannet_core.reading import _NUM_RX, _all_match, _as_numbers, _head_is_not_numbers
+
+
+def _col(values):
+    return pd.Series(pd.array(values, dtype="str"))
+
+
+def test_text_column_is_refused_from_its_head():
+    s = _col(["G1", None, "G2"] * 200)
+    assert _head_is_not_numbers(s)
+    assert _as_numbers(s, False) is None
+
+
+def test_numbers_are_not_refused():
+    s = _col(["1.5", None, "2"] * 200)
+    assert not _head_is_not_numbers(s)
+    num = _as_numbers(s, False)
+    assert num.dtype == np.float64 and num[0] == 1.5 and np.isnan(num[1]) and num[2] == 2.0
+
+
+def test_undecided_when_the_head_is_mostly_missing_or_the_column_small():
+    assert not _head_is_not_numbers(_col([None] * 300 + ["x"] * 300))  # < 64 cells in the first 256
+    assert not _head_is_not_numbers(_col(["x"] * 200 + [None] * 200))  # only 200 present
+
+
+def test_same_answer_as_the_quick_look_of_all_match():
+    rng = np.random.default_rng(3)
+    for _ in range(200):
+        vals = rng.choice(["1", "2.5", "x", None, "-3e4"], size=int(rng.integers(257, 700)),
+                          p=rng.dirichlet(np.ones(5)))
+        s = _col(list(vals))
+        present = s.dropna()
+        quick_refuses = len(present) > 256 and not present.iloc[:64].str.fullmatch(_NUM_RX).all()
+        if _head_is_not_numbers(s):
+            assert quick_refuses and not _all_match(present, _NUM_RX)
