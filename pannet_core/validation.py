@@ -111,9 +111,35 @@ def _check_required(frame: pd.DataFrame) -> list[Problem]:
     return probs
 
 
+def _all_missing(frame: pd.DataFrame) -> np.ndarray:
+    """``frame.isna().all(axis=1).to_numpy()``, column by column, stopping once no row can be empty."""
+    empty = np.ones(len(frame), dtype=bool)
+    for k in range(frame.shape[1]):
+        if not empty.any():
+            break
+        empty &= frame.iloc[:, k].isna().to_numpy()
+    return empty
+
+
+def _dates_before(late: pd.Series, early: pd.Series) -> np.ndarray:
+    """``(early.notna() & late.notna() & (late < early)).to_numpy()`` (in numpy for datetime64 columns)."""
+    if isinstance(late.dtype, np.dtype) and late.dtype.kind == "M" and late.dtype == early.dtype:
+        lv, ev = late.to_numpy(), early.to_numpy()
+        return ~np.isnat(lv) & ~np.isnat(ev) & (lv < ev)
+    return (early.notna() & late.notna() & (late < early)).to_numpy()
+
+
+def _dates_after(s: pd.Series, today: pd.Timestamp) -> np.ndarray:
+    """``(s > today).to_numpy(dtype=bool, na_value=False)`` (in numpy for datetime64[ns] columns)."""
+    if s.dtype == "datetime64[ns]":
+        a = s.to_numpy()
+        return ~np.isnat(a) & (a > today.to_datetime64().astype("datetime64[ns]"))
+    return (s > today).to_numpy(dtype=bool, na_value=False)
+
+
 def _check_rows(typed: pd.DataFrame) -> list[Problem]:
     probs: list[Problem] = []
-    empty = typed.isna().all(axis=1).to_numpy()
+    empty = _all_missing(typed)
     probs += _problems_at(empty, None, None, "The row is empty.",
                           "Delete the empty row (it is ignored).", "warning")
     live = ~empty
@@ -156,7 +182,7 @@ def _check_dates(typed: pd.DataFrame, today: pd.Timestamp) -> list[Problem]:
         if early not in typed.columns or late not in typed.columns:
             continue
         e, l_ = typed[early], typed[late]
-        bad = (e.notna() & l_.notna() & (l_ < e)).to_numpy()
+        bad = _dates_before(l_, e)
         if bad.any():
             ev, lv = e.to_numpy(), l_.to_numpy()
             probs += _problems_at(bad, late, l_,
@@ -165,7 +191,7 @@ def _check_dates(typed: pd.DataFrame, today: pd.Timestamp) -> list[Problem]:
         if f.type != "date" or f.name not in typed.columns:
             continue
         s = typed[f.name]
-        bad = (s > today).to_numpy(dtype=bool, na_value=False)
+        bad = _dates_after(s, today)
         probs += _problems_at(bad, f.name, s, f"The date {f.name} is in the future.",
                               "Check the year (and whether day and month are swapped).")
     age = None
