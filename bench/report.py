@@ -75,9 +75,13 @@ def main() -> None:
                   f"max rel. diff {c['max_rel_diff']:.0e})")
             return pairs, hr
 
-        print("| patients | ours: wall / CPU / peak RSS | R (mahvars = ~ps) | **R mahvars / ours** | R (MatchIt default) "
-              "| R default / ours | pairs equal (ours vs R mahvars)? | matched HR equal? | R default pairs, HR | "
-              "load average before |")
+        def ratio(r, key):
+            w, c = r.get(key + "_over_ours"), r.get(key + "_over_ours_cpu")
+            return f"{w} ({c})" if w is not None else ""
+
+        print("| patients | ours: wall / CPU / peak RSS | R (mahvars = ~ps) | **R mahvars / ours**, wall (CPU) | "
+              "R (MatchIt default) | R default / ours, wall (CPU) | pairs equal (ours vs R mahvars)? | matched HR equal? | "
+              "R default pairs, HR | load average before |")
         print("|---|---|---|---|---|---|---|---|---|---|")
         for r in pg:
             if "patients" not in r:
@@ -85,9 +89,9 @@ def main() -> None:
             pairs, hr = same(r, "R_mahvars")
             rv = r.get("R_values") or {}
             rdef = f"{rv['pairs']:,}, {rv['hr_matched']:.6f}" if rv.get("pairs") is not None else ""
-            ratio = r.get("R_mahvars_over_ours", "")
+            rm = ratio(r, "R_mahvars")
             print(f"| {r['patients']:,} | {cell2(r['ours'])} | {cell2(r.get('R_mahvars', {}))} | "
-                  f"{f'**{ratio}**' if ratio != '' else ''} | {cell2(r['R'])} | {r.get('R_over_ours', '')} | {pairs} | "
+                  f"{f'**{rm}**' if rm else ''} | {cell2(r['R'])} | {ratio(r, 'R')} | {pairs} | "
                   f"{hr} | {rdef} | {r['load_before'][0]:.2f} |")
         print()
     ex = _load("export")
