@@ -381,6 +381,15 @@ def _fix_header(header: list[str], body: pd.DataFrame, name: str, notes: list[st
     return names, out
 
 
+def _rows_to_keep(body: pd.DataFrame) -> int:
+    """Rows up to the last one with any cell filled (the whole table when its last row has one)."""
+    n = len(body)
+    if n and any(not pd.isna(body.iat[n - 1, j]) for j in range(body.shape[1])):
+        return n
+    filled = body.notna().any(axis=1).to_numpy()
+    return int(np.flatnonzero(filled)[-1]) + 1 if filled.any() else 0
+
+
 _NUM_RX = r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d{1,3})?"
 
 
@@ -584,9 +593,7 @@ def read_table(source: Any, filename: str | None = None, column_map: dict | None
     if body.attrs.pop(_CLEAN_ATTR, None) is not True:
         body = _clean_cells(body)
     names, body = _fix_header(header, body, name, notes)
-    filled = body.notna().any(axis=1).to_numpy()
-    last = int(np.flatnonzero(filled)[-1]) + 1 if filled.any() else 0
-    body = body.iloc[:last].reset_index(drop=True)  # trailing empty rows are formatting, not patients
+    body = body.iloc[:_rows_to_keep(body)].reset_index(drop=True)  # trailing empty rows are formatting, not patients
     if len(body) == 0:
         raise PanNetError(f"{name} has column headers but no data rows.",
                           "Add one row per patient under the header row.")

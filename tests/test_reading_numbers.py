@@ -37,3 +37,14 @@ def test_same_answer_as_the_quick_look_of_all_match():
         quick_refuses = len(present) > 256 and not present.iloc[:64].str.fullmatch(_NUM_RX).all()
         if _head_is_not_numbers(s):
             assert quick_refuses and not _all_match(present, _NUM_RX)
+
+
+def test_rows_to_keep_drops_only_trailing_empty_rows():
+    from pannet_core.reading import _rows_to_keep
+
+    f = pd.DataFrame({0: pd.array(["a", None, "b", None, None], dtype="str"),
+                      1: pd.array([None, None, None, None, None], dtype="str")})
+    assert _rows_to_keep(f) == 3
+    assert _rows_to_keep(f.iloc[:3]) == 3
+    assert _rows_to_keep(f.iloc[3:]) == 0
+    assert _rows_to_keep(f.iloc[:0]) == 0
