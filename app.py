@@ -8,7 +8,7 @@ import streamlit as st
 
 st.set_page_config(layout="wide", page_title="PanNET Board", page_icon=":material/monitoring:")
 
-from board import auth, sidebar, state, style  # noqa: E402  (set_page_config must come first)
+from board import auth, profile, sidebar, state, style  # noqa: E402  (set_page_config must come first)
 
 auth.gate()  # no-op unless PANNET_REQUIRE_LOGIN is set
 state.ensure_initialised()
@@ -23,7 +23,10 @@ PAGES = [
 ]
 
 page = st.navigation(PAGES)
-sidebar.render()
-sidebar.demo_banner()
-state.show_messages()
-page.run()
+with profile.timed(f"run:{page.url_path or 'data'}", whole_run=True):
+    with profile.timed("sidebar"):
+        # the Matching page draws the sidebar's counts from its fragment (they follow the caliper)
+        sidebar.render(with_counts=page.url_path != "matching")
+    sidebar.demo_banner()
+    state.show_messages()
+    page.run()

@@ -1,6 +1,7 @@
 """Every benchmark (``make bench``): machine details, pipeline stages, kernels, whole process vs R and
 psmpy (raw registry file for ours, prepared cohort for the peers), whole process vs R on the same
-prepared-cohort file (peers_generic.py), PNG export.  Results go to bench/results/*.json and a summary is printed.
+prepared-cohort file (peers_generic.py), PNG export, browser latency of a settings change
+(browser_latency.py).  Results go to bench/results/*.json and a summary is printed.
 
 Usage: python bench/run_all.py [--quick]   (--quick: demo and 20k sizes only)
 PANNET_BENCH_R_MAHVARS_MAX=200000 adds R mahvars at 200,000 patients to peers_generic (~8 min more).
@@ -38,6 +39,10 @@ def main() -> None:
         save(name, rows)
         for row in rows:
             print(name, json.dumps(row), flush=True)
+    # slider release -> updated charts in headless Debian chromium (bench/browser_latency.py writes
+    # bench/results/browser_latency.json itself; prints {"skipped": ...} without chromium or Playwright)
+    for row in _lines("browser_latency.py"):
+        print("browser_latency", json.dumps(row), flush=True)
 
 
 if __name__ == "__main__":

@@ -7,5 +7,6 @@
 * :mod:`board.sidebar` - the sidebar shared by every page;
 * :mod:`board.fmt`     - number formatting for a projector (percent, P values, CIs);
 * :mod:`board.figs`    - cached figures and how they are drawn (full width, designed fonts);
-* :mod:`board.auth`    - the optional sign-in gate (``PANNET_REQUIRE_LOGIN``, ``st.login``).
+* :mod:`board.auth`    - the optional sign-in gate (``PANNET_REQUIRE_LOGIN``, ``st.login``);
+* :mod:`board.profile` - optional timing of script runs (``PANNET_PROFILE``, used by bench/browser_latency.py).
 """

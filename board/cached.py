@@ -124,6 +124,19 @@ def result_or_stop():
     return result
 
 
+@st.cache_resource(show_spinner=False, max_entries=64)
+def _table1_display(content: str, labels_key: str, _table, _labels):
+    from board import tables
+
+    return tables.table1_display(_table, _labels)
+
+
+def table1_display(table1: pd.DataFrame, labels: dict) -> pd.DataFrame:
+    """``tables.table1_display``, cached on the table's content (Table 1 before matching does not
+    change with the caliper).  Shared between sessions: never modify the returned frame."""
+    return _table1_display(state.fingerprint(table1), json.dumps(labels, sort_keys=True), table1, labels)
+
+
 @st.cache_data(show_spinner=False, max_entries=64)
 def png_bytes(name: str, key: str, fp: str, _fig, width: int = 1600, height: int = 1000) -> bytes:
     """A figure as PNG (kaleido), cached on its name, the settings and the table."""

@@ -17,6 +17,7 @@ from pannet_core import export, figures, figures_style
 
 SHOW_CI = "pnb_show_ci"  # display choice (not part of the analysis settings): draw CI bands on KM plots
 SCREEN_WIDTH = 1250      # CSS px of the main column on a 1600 px wide screen (wide layout)
+KM_HEIGHT = 680          # px of the Kaplan-Meier plots on the Survival page
 
 
 @st.cache_resource(show_spinner=False, max_entries=128)
@@ -31,11 +32,34 @@ def _get(name: str, result, build: Callable):
     return _figure(name, cached.stage_key(result.settings), entry.fingerprint if entry else "", build)
 
 
-def on_screen(name: str, result, build: Callable, *, margin_t: int = 70):
-    """The figure without its title (the page's subheader carries it), cached like the figure itself."""
-    def strip():
-        return build().update_layout(title=None, margin_t=margin_t)  # build() makes a new figure
+def _with_height(fig: go.Figure, height) -> go.Figure:
+    """``fig`` (new, not shared yet) with ``layout.height`` = its on-screen height (see :func:`sized`)."""
+    h = height(fig) if callable(height) else height
+    return fig.update_layout(height=int(h)) if h else fig
+
+
+def on_screen(name: str, result, build: Callable, *, margin_t: int = 70, height=None):
+    """The figure without its title (the page's subheader carries it), cached like the figure itself.
+
+    ``height`` (px, or a function of the built figure) is the height the page draws it at; it is
+    stored in the figure's layout so that the browser's first draw already has it (see :func:`sized`).
+    """
+    def strip():  # build() makes a new figure
+        return _with_height(build().update_layout(title=None, margin_t=margin_t), height)
     return _get(f"{name}:screen", result, strip)
+
+
+def sized(name: str, result, build: Callable, height):
+    """The figure with ``layout.height`` set to the height the page draws it at, cached.
+
+    Streamlit's chart takes its height from the page (``st.plotly_chart(height=...)``), but a figure
+    without a layout height is first drawn at Plotly's default 450 px and redrawn at the right height
+    once the chart has measured its box: one full Plotly draw too many (and a visible jump) after
+    every change.  With the height in the layout the first draw is already at the right height
+    (Plotly may still redraw once to fit its automatic margins, as before).  The final picture is the
+    same; exported figures are never changed (this is a separate cached copy).
+    """
+    return _get(f"{name}:sized", result, lambda: _with_height(build(), height))
 
 
 def show_ci() -> bool:
@@ -73,34 +97,54 @@ def km(result, which: str, ci: bool | None = None, *, screen: bool = False):
     ci = show_ci() if ci is None else ci
     build = _km_builder(result, which, ci)
     name = f"km_{which}_ci{int(ci)}"
-    return on_screen(name, result, build, margin_t=90) if screen else _get(name, result, build)
+    return on_screen(name, result, build, margin_t=90, height=KM_HEIGHT) if screen else _get(name, result, build)
+
+
+def matching_height(fig: go.Figure) -> int:
+    """On-screen height of the overlap and love plots of the Matching page."""
+    return screen_height(fig) - 40
 
 
 def love(result, *, screen: bool = False):
-    """Love plot of ``result.balance`` (``screen``: without the title)."""
+    """Love plot of ``result.balance`` (``screen``: without the title, at :func:`matching_height`)."""
     build = lambda: figures.love_plot(result.balance, threshold=result.settings.balance.threshold)  # noqa: E731
-    return on_screen("love_plot", result, build, margin_t=60) if screen else _get("love_plot", result, build)
+    return (on_screen("love_plot", result, build, margin_t=60, height=matching_height) if screen
+            else _get("love_plot", result, build))
 
 
 def overlap(result, *, screen: bool = False):
-    """Propensity-score overlap of ``result.data`` (``screen``: without the title)."""
+    """Propensity-score overlap of ``result.data`` (``screen``: without the title, at :func:`matching_height`)."""
     build = lambda: figures.ps_overlap(result.data, labels=figures.group_labels(result.settings))  # noqa: E731
-    return on_screen("ps_overlap", result, build) if screen else _get("ps_overlap", result, build)
+    return on_screen("ps_overlap", result, build, height=matching_height) if screen else _get("ps_overlap", result, build)
 
 
-def sensitivity_km(result, ci: bool | None = None):
-    """Kaplan-Meier figure of the sensitivity analysis (``result.sensitivity``)."""
+def sensitivity_km(result, ci: bool | None = None, *, screen: bool = False):
+    """Kaplan-Meier figure of the sensitivity analysis (``result.sensitivity``; ``screen``: at KM_HEIGHT)."""
     ci = show_ci() if ci is None else ci
-    return _get(f"km_sensitivity_ci{int(ci)}", result, lambda: figures.km_figure(
-        result.sensitivity, labels=figures.group_labels(result.settings), show_ci=ci))
+    name = f"km_sensitivity_ci{int(ci)}"
+    build = lambda: figures.km_figure(result.sensitivity, labels=figures.group_labels(result.settings),  # noqa: E731
+                                      show_ci=ci)
+    return sized(name, result, build, KM_HEIGHT) if screen else _get(name, result, build)
 
 
-def forest(result):
-    return _get("forest", result, lambda: figures.forest_plot(result.cox_models))
+def forest_height(fig: go.Figure) -> int:
+    """On-screen height of the forest plot (Survival page, in a 520 px wide column)."""
+    return screen_height(fig, 520)
 
 
-def consort(result):
-    return _get("consort", result, lambda: figures.consort_figure(
+def forest(result, *, screen: bool = False):
+    build = lambda: figures.forest_plot(result.cox_models)  # noqa: E731
+    return sized("forest", result, build, forest_height) if screen else _get("forest", result, build)
+
+
+def consort_height(fig: go.Figure) -> int:
+    """On-screen height of the CONSORT diagram (Eligibility page)."""
+    return screen_height(fig, 1150, hi=1600)
+
+
+def consort(result, *, screen: bool = False):
+    build = lambda: figures.consort_figure(  # noqa: E731
         result.flow, result.n_treated, result.n_control, result.n_pairs,
         labels=figures.group_labels(result.settings),
-        n_matched_control=int((~result.matched_data["treated"].astype(bool)).sum())))
+        n_matched_control=int((~result.matched_data["treated"].astype(bool)).sum()))
+    return sized("consort", result, build, consort_height) if screen else _get("consort", result, build)

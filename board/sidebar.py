@@ -23,8 +23,12 @@ def demo_banner() -> None:
         st.warning(DEMO_BANNER, icon=":material/science:")
 
 
-def render() -> None:
-    """Draw the shared sidebar (called by app.py before the page runs)."""
+def render(*, with_counts: bool = True) -> None:
+    """Draw the shared sidebar (called by app.py before the page runs).
+
+    ``with_counts=False`` leaves out the key counts at the bottom: the Matching page's fragment
+    draws them itself (:func:`counts`), so that they follow the caliper on a fragment rerun.
+    """
     sb = st.sidebar
     sb.markdown("## PanNET Board")
     names = preset_names()
@@ -55,7 +59,13 @@ def render() -> None:
     if s.is_pannet:
         _endpoint(sb)
 
-    result, problem = cached.current_result()
+    if with_counts:
+        counts(*cached.current_result())
+
+
+def counts(result, problem: str | None) -> None:
+    """The key counts at the bottom of the sidebar (or the problem that stopped the analysis)."""
+    sb = st.sidebar
     if result is not None:
         c1, c2 = sb.columns(2)
         c1.metric("Analysed", result.n)

@@ -191,7 +191,10 @@ def control(widget: Callable, label: str, key: str, value: Any,
     **kwargs
         Passed to the widget (options, min_value, format ...).
     """
-    st.session_state[key] = value
+    if key not in st.session_state or st.session_state[key] != value:
+        # re-seed only when it differs: writing a widget's key also sends the value back to the
+        # browser, which would undo key presses made while a (fragment) rerun was on its way
+        st.session_state[key] = value
 
     def _changed() -> None:
         new_value = st.session_state[key]

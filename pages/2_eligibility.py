@@ -90,8 +90,8 @@ n_c = len(prepared.frame) - n_t
 if prepared.flow is not None:
     st.caption(f"{int(prepared.flow['n_in'].iloc[0])} patients in the file, {len(prepared.frame)} analysed "
                f"({n_t} treated, {n_c} controls).")
-    fig = figs.consort(result) if result is not None else figures.consort_figure(prepared.flow, n_t, n_c)
-    figs.show(fig, key="consort", height=figs.screen_height(fig, 1150, hi=1600))
+    fig = figs.consort(result, screen=True) if result is not None else figures.consort_figure(prepared.flow, n_t, n_c)
+    figs.show(fig, key="consort", height=figs.consort_height(fig))
 
 st.subheader("Excluded patients")
 excluded = prepared.excluded

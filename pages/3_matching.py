@@ -1,8 +1,17 @@
-"""Page 3 - Matching: comparison, covariates, caliper and the balance it gives."""
+"""Page 3 - Matching: comparison, covariates, caliper and the balance it gives.
+
+The middle column (caliper, ratio, order) and everything below the controls are one
+``st.fragment``: moving the caliper reruns only that part, not the whole app (sidebar
+presets, navigation, the other controls).  The fragment writes its results into ``outputs``
+(a container made right after the columns, so it sits below them) and the key counts into
+the sidebar (``app.py`` leaves them out on this page); Streamlit redraws a fragment's writes
+to such outside containers in place.  The left and right columns (comparison, covariates,
+exact matching) change the propensity model and rerun the whole page.
+"""
 import pandas as pd
 import streamlit as st
 
-from board import cached, figs, fmt, matching_ui, state, tables
+from board import cached, figs, fmt, matching_ui, profile, sidebar, state, tables
 from pannet_core.settings import CALIPER_SCALES, ORDERS
 
 st.title("Propensity-score matching")
@@ -10,10 +19,126 @@ state.show_messages()  # messages queued by a widget callback (app.py shows them
 s = state.settings()
 entry = state.table()
 prepared, _ = cached.current_prepared()
-labels = tables.group_labels(s)
+
+
+@st.fragment
+def matching_and_results(outputs) -> None:
+    """The middle column's controls and every result below the controls (reruns alone on their changes)."""
+    with profile.timed("fragment:matching"):
+        _matching_and_results(outputs)
+
+
+def _matching_and_results(outputs) -> None:
+    state.show_messages()  # on a fragment rerun the page's own call above does not run
+    s = state.settings()
+    st.subheader("Caliper")
+    state.control(st.toggle, "Use a caliper", state.key_for("matching", "use_caliper"), s.matching.caliper is not None,
+                  lambda s, v: s.with_values("matching", caliper=(0.1 if v else None)))
+    if s.matching.caliper is not None:
+        state.field_control(st.radio, "Scale", "matching", "caliper_scale", options=list(CALIPER_SCALES),
+                            format_func=matching_ui.SCALES.get, horizontal=True)
+        state.field_control(st.slider, matching_ui.caliper_label(s), "matching", "caliper",
+                            to_widget=lambda v: float(min(max(v, 0.005), 1.0)), min_value=0.005, max_value=1.0,
+                            step=0.005, format="%.3f")
+    width_box = st.empty()
+    st.subheader("Ratio and order")
+    r1, r2 = st.columns(2)
+    state.field_control(r1.number_input, "Controls per treated (1:k)", "matching", "ratio", min_value=1,
+                        max_value=10, step=1)
+    state.field_control(r2.toggle, "With replacement", "matching", "replace")
+    r1, r2 = st.columns(2)
+    state.field_control(r1.selectbox, "Order of treated patients", "matching", "order", options=list(ORDERS),
+                        format_func=matching_ui.ORDERS_TEXT.get)
+    state.field_control(r2.number_input, "Seed (random order)", "matching", "seed", min_value=0, step=1,
+                        disabled=s.matching.order != "random")
+
+    result, problem = cached.current_result()
+    sidebar.counts(result, problem)  # the sidebar's counts follow the caliper
+    if result is None:
+        outputs.error(problem)
+        return
+    m = result.matching
+    width = m.caliper_width
+    width_box.markdown("**Resolved caliper width: no caliper**" if width is None else
+                       f"**Resolved caliper width: {width:.4f}** "
+                       f"({'logit of the score' if s.matching.caliper_scale == 'logit' else 'probability'})")
+    with outputs:
+        _results(s, result)
+
+
+def _results(s, result) -> None:
+    labels = tables.group_labels(s)
+    m = result.matching
+    # -------------------------------------------------------------- counts
+    st.divider()
+    data = result.data
+    n_t, n_c = result.n_treated, result.n_control
+    t_matched = int((data["treated"] & data["matched"]).sum())
+    c_used = int((~data["treated"] & data["matched"]).sum())
+    k1, k2, k3, k4 = st.columns(4)
+    k1.metric("Matched pairs", f"{len(m.pairs)}")
+    k2.metric(f"{labels['treated']} matched", f"{t_matched} of {n_t}", fmt.pct(t_matched / n_t if n_t else None),
+              delta_color="off")
+    k3.metric(f"{labels['control']} used", f"{c_used} of {n_c}", fmt.pct(c_used / n_c if n_c else None),
+              delta_color="off")
+    k4.metric(f"{labels['treated']} unmatched", f"{n_t - t_matched}")
+    caliper_text = ("no caliper" if s.matching.caliper is None else
+                    f"caliper {s.matching.caliper:.3f} absolute" if s.matching.caliper_scale == "ps_absolute" else
+                    f"caliper {s.matching.caliper:.3f} × {matching_ui.SCALES[s.matching.caliper_scale]}")
+    st.markdown(f"<span data-testid='matched-count'>**Matched: {len(m.pairs)} pairs; {t_matched} of {n_t} "
+                f"{labels['treated'].lower()} patients matched ({caliper_text}).**</span>", unsafe_allow_html=True)
+
+    # full width: the panels and labels are designed for a projector; the subheader carries the title on screen
+    st.subheader("Propensity score overlap")
+    fig = figs.overlap(result, screen=True)
+    figs.show(fig, key="ps_overlap", filename="ps_overlap", height=figs.matching_height(fig))
+    st.subheader("Balance (love plot)")
+    st.caption(f"Absolute standardised mean difference of each covariate level before (open) and after (filled) "
+               f"matching; the dashed line is the {s.balance.threshold:g} threshold.")
+    fig = figs.love(result, screen=True)
+    figs.show(fig, key="love_plot", filename="love_plot", height=figs.matching_height(fig))
+
+    unmatched = data.loc[~data["matched"]]
+    if len(unmatched):
+        st.subheader("Why patients went unmatched")
+        why = (unmatched.assign(group=unmatched["treated"].map({True: labels["treated"], False: labels["control"]}))
+               .groupby(["group", "reason"], sort=False).size().rename("patients").reset_index())
+        st.dataframe(why, hide_index=True, width="stretch")
+
+    # -------------------------------------------------------------- Table 1
+    if result.table1 is not None:
+        st.subheader("Table 1")
+        st.caption(f"⚠ marks a standardised mean difference ≥ {s.balance.threshold:g}. "
+                   "Percentages of each group; P from chi-square or Fisher's exact test.")
+        tb, ta = st.tabs(["Before matching", "After matching"])
+        tb.dataframe(cached.table1_display(result.table1, labels), hide_index=True, width="stretch", height=520)
+        if result.table1_matched is not None:
+            ta.dataframe(cached.table1_display(result.table1_matched, labels), hide_index=True, width="stretch",
+                         height=520)
+
+    # -------------------------------------------------------------- pair browser
+    st.subheader("Pair browser")
+    pairs = m.pairs
+    if len(pairs):
+        pair_ids = pairs["pair"].tolist()
+        st.session_state.setdefault("w.pair_browser", pair_ids[0])
+        if st.session_state["w.pair_browser"] not in pair_ids:
+            st.session_state["w.pair_browser"] = pair_ids[0]
+        chosen = st.selectbox("Pair", pair_ids, key="w.pair_browser",
+                              format_func=lambda p: f"Pair {p}")
+        row = pairs.loc[pairs["pair"] == chosen].iloc[0]
+        st.markdown(f"<span data-testid='pair-ids'>Pair {chosen}: {labels['treated'].lower()} patient "
+                    f"**{row['treated_id']}**, {labels['control'].lower()} patient **{row['control_id']}**.</span>",
+                    unsafe_allow_html=True)
+        covs = list(dict.fromkeys(list(s.propensity.covariates) + list(s.matching.exact)))
+        st.dataframe(tables.pair_view(data, pairs, chosen, covs, labels), hide_index=True, width="stretch")
+        with st.expander(f"All {len(pairs)} pairs"):
+            st.dataframe(pd.DataFrame(pairs), hide_index=True, width="stretch")
+
 
 # ------------------------------------------------------------------ controls
 c_left, c_mid, c_right = st.columns([4, 4, 3], gap="large")
+outputs = st.container()  # below the three columns; the fragment fills it
 with c_left:
     st.subheader("Comparison")
     if s.is_pannet:
@@ -37,26 +162,7 @@ with c_left:
                         horizontal=True)
 
 with c_mid:
-    st.subheader("Caliper")
-    state.control(st.toggle, "Use a caliper", state.key_for("matching", "use_caliper"), s.matching.caliper is not None,
-                  lambda s, v: s.with_values("matching", caliper=(0.1 if v else None)))
-    if s.matching.caliper is not None:
-        state.field_control(st.radio, "Scale", "matching", "caliper_scale", options=list(CALIPER_SCALES),
-                            format_func=matching_ui.SCALES.get, horizontal=True)
-        state.field_control(st.slider, matching_ui.caliper_label(s), "matching", "caliper",
-                            to_widget=lambda v: float(min(max(v, 0.005), 1.0)), min_value=0.005, max_value=1.0,
-                            step=0.005, format="%.3f")
-    width_box = st.empty()
-    st.subheader("Ratio and order")
-    r1, r2 = st.columns(2)
-    state.field_control(r1.number_input, "Controls per treated (1:k)", "matching", "ratio", min_value=1,
-                        max_value=10, step=1)
-    state.field_control(r2.toggle, "With replacement", "matching", "replace")
-    r1, r2 = st.columns(2)
-    state.field_control(r1.selectbox, "Order of treated patients", "matching", "order", options=list(ORDERS),
-                        format_func=matching_ui.ORDERS_TEXT.get)
-    state.field_control(r2.number_input, "Seed (random order)", "matching", "seed", min_value=0, step=1,
-                        disabled=s.matching.order != "random")
+    matching_and_results(outputs)
 
 with c_right:
     st.subheader("Exact match on")
@@ -64,76 +170,3 @@ with c_right:
     state.control(st.multiselect, "Same value required", state.key_for("matching", "exact"), list(s.matching.exact),
                   lambda s, v: s.with_values("matching", exact=tuple(v)), options=exact_options,
                   format_func=matching_ui.covariate_label)
-
-result = cached.result_or_stop()
-m = result.matching
-width = m.caliper_width
-width_box.markdown("**Resolved caliper width: no caliper**" if width is None else
-                  f"**Resolved caliper width: {width:.4f}** "
-                  f"({'logit of the score' if s.matching.caliper_scale == 'logit' else 'probability'})")
-
-# ------------------------------------------------------------------ counts
-st.divider()
-data = result.data
-n_t, n_c = result.n_treated, result.n_control
-t_matched = int((data["treated"] & data["matched"]).sum())
-c_used = int((~data["treated"] & data["matched"]).sum())
-k1, k2, k3, k4 = st.columns(4)
-k1.metric("Matched pairs", f"{len(m.pairs)}")
-k2.metric(f"{labels['treated']} matched", f"{t_matched} of {n_t}", fmt.pct(t_matched / n_t if n_t else None),
-          delta_color="off")
-k3.metric(f"{labels['control']} used", f"{c_used} of {n_c}", fmt.pct(c_used / n_c if n_c else None),
-          delta_color="off")
-k4.metric(f"{labels['treated']} unmatched", f"{n_t - t_matched}")
-caliper_text = ("no caliper" if s.matching.caliper is None else
-                f"caliper {s.matching.caliper:.3f} absolute" if s.matching.caliper_scale == "ps_absolute" else
-                f"caliper {s.matching.caliper:.3f} × {matching_ui.SCALES[s.matching.caliper_scale]}")
-st.markdown(f"<span data-testid='matched-count'>**Matched: {len(m.pairs)} pairs; {t_matched} of {n_t} "
-            f"{labels['treated'].lower()} patients matched ({caliper_text}).**</span>", unsafe_allow_html=True)
-
-# full width: the panels and labels are designed for a projector; the subheader carries the title on screen
-st.subheader("Propensity score overlap")
-fig = figs.overlap(result, screen=True)
-figs.show(fig, key="ps_overlap", filename="ps_overlap", height=figs.screen_height(fig) - 40)
-st.subheader("Balance (love plot)")
-st.caption(f"Absolute standardised mean difference of each covariate level before (open) and after (filled) "
-           f"matching; the dashed line is the {s.balance.threshold:g} threshold.")
-fig = figs.love(result, screen=True)
-figs.show(fig, key="love_plot", filename="love_plot", height=figs.screen_height(fig) - 40)
-
-unmatched = data.loc[~data["matched"]]
-if len(unmatched):
-    st.subheader("Why patients went unmatched")
-    why = (unmatched.assign(group=unmatched["treated"].map({True: labels["treated"], False: labels["control"]}))
-           .groupby(["group", "reason"], sort=False).size().rename("patients").reset_index())
-    st.dataframe(why, hide_index=True, width="stretch")
-
-# ------------------------------------------------------------------ Table 1
-if result.table1 is not None:
-    st.subheader("Table 1")
-    st.caption(f"⚠ marks a standardised mean difference ≥ {s.balance.threshold:g}. "
-               "Percentages of each group; P from chi-square or Fisher's exact test.")
-    tb, ta = st.tabs(["Before matching", "After matching"])
-    tb.dataframe(tables.table1_display(result.table1, labels), hide_index=True, width="stretch", height=520)
-    if result.table1_matched is not None:
-        ta.dataframe(tables.table1_display(result.table1_matched, labels), hide_index=True, width="stretch",
-                     height=520)
-
-# ------------------------------------------------------------------ pair browser
-st.subheader("Pair browser")
-pairs = m.pairs
-if len(pairs):
-    pair_ids = pairs["pair"].tolist()
-    st.session_state.setdefault("w.pair_browser", pair_ids[0])
-    if st.session_state["w.pair_browser"] not in pair_ids:
-        st.session_state["w.pair_browser"] = pair_ids[0]
-    chosen = st.selectbox("Pair", pair_ids, key="w.pair_browser",
-                          format_func=lambda p: f"Pair {p}")
-    row = pairs.loc[pairs["pair"] == chosen].iloc[0]
-    st.markdown(f"<span data-testid='pair-ids'>Pair {chosen}: {labels['treated'].lower()} patient "
-                f"**{row['treated_id']}**, {labels['control'].lower()} patient **{row['control_id']}**.</span>",
-                unsafe_allow_html=True)
-    covs = list(dict.fromkeys(list(s.propensity.covariates) + list(s.matching.exact)))
-    st.dataframe(tables.pair_view(data, pairs, chosen, covs, labels), hide_index=True, width="stretch")
-    with st.expander(f"All {len(pairs)} pairs"):
-        st.dataframe(pd.DataFrame(pairs), hide_index=True, width="stretch")

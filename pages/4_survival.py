@@ -58,7 +58,7 @@ for which in ("unmatched", "matched"):
     st.subheader(f"Kaplan-Meier: {TITLES[which].lower()}")
     # on screen the subheader carries the title; the exported figure keeps it
     figs.show(figs.km(result, which, screen=True), key=f"km_{which}",
-              filename=f"km_{ep}_{which}", height=680)
+              filename=f"km_{ep}_{which}", height=figs.KM_HEIGHT)
 
 st.subheader("Median survival and survival at the horizons")
 for which in ("unmatched", "matched"):
@@ -74,13 +74,13 @@ if result.cox_models is not None and len(result.cox_models.table):
     st.subheader("Cox regression: univariable and multivariable")
     a, b = st.columns([3, 2], gap="large")
     a.dataframe(tables.cox_display(result.cox_models.table), hide_index=True, width="stretch")
-    forest = figs.forest(result)
-    figs.show(forest, key="forest", container=b, height=figs.screen_height(forest, 520))
+    forest = figs.forest(result, screen=True)
+    figs.show(forest, key="forest", container=b, height=figs.forest_height(forest))
 
 if result.sensitivity is not None:
     st.subheader(f"Sensitivity analysis: {result.sensitivity.label}")
     sens = result.sensitivity
-    figs.show(figs.sensitivity_km(result), key="km_sens", height=680)
+    figs.show(figs.sensitivity_km(result, screen=True), key="km_sens", height=figs.KM_HEIGHT)
     st.dataframe(tables.survival_display(sens, labels, s.survival.horizons), hide_index=True, width="stretch")
     st.markdown(f"**Log-rank P = {fmt.p_value(sens.logrank.p)}; {tables.hr_text(sens.cox.table)}**")
 

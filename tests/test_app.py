@@ -105,6 +105,29 @@ def test_caliper_changes_pairs_without_refitting_the_propensity_model():
     assert CALLS["fit"] == fits  # stage 2 came from the cache
 
 
+def test_sidebar_counts_follow_the_caliper_and_figures_carry_their_screen_height():
+    """The Matching page's fragment draws the sidebar's counts; the charts are sent at the height drawn."""
+    import json
+
+    at = _app()
+    _go(at, 2)
+
+    def sidebar_pairs():
+        values = [m.value for m in at.sidebar.metric if m.label == "Matched pairs"]
+        assert len(values) == 1, values  # drawn once, by the fragment
+        return int(values[0])
+
+    assert sidebar_pairs() == _pairs(at)
+    before = _pairs(at)
+    at.slider(key="w.matching.caliper").set_value(0.005).run()
+    assert not at.exception
+    assert _pairs(at) != before and sidebar_pairs() == _pairs(at)
+    for chart in at.get("plotly_chart"):
+        layout = json.loads(chart.proto.spec)["layout"]
+        # Streamlit draws a figure without a layout height at 450 px first, then again at its box's height
+        assert isinstance(layout.get("height"), int) and layout["height"] >= 420, layout.get("height")
+
+
 # --------------------------------------------------------------------------- page switches
 def test_switching_pages_keeps_every_setting():
     at = _app()
