@@ -27,7 +27,7 @@ class _Parser(argparse.ArgumentParser):
 def _parser() -> argparse.ArgumentParser:
     p = _Parser(prog="python -m pannet_core", description="PanNET Board analyses without a browser.")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    r = sub.add_parser("run", help="run an analysis and write results.json, matched_cohort.csv and figures")
+    r = sub.add_parser("run", help="run an analysis and write results.json, matched_cohort.csv, excluded_patients.csv and figures")
     r.add_argument("--data", required=True, help="patient table (.csv or .xlsx)")
     r.add_argument("--settings", required=True, help="settings JSON (saved from the dashboard or a preset)")
     r.add_argument("--out", required=True, help="output folder")
@@ -66,7 +66,7 @@ def _cmd_run(args) -> int:
 def _run(args) -> int:
     from .csv_out import write_csv
     from .pipeline import run_analysis
-    from .results import matched_cohort_frame, results_json
+    from .results import excluded_patients_frame, matched_cohort_frame, results_json
     from .settings import Settings
 
     settings = Settings.load(args.settings)
@@ -84,6 +84,8 @@ def _run(args) -> int:
     tmp = Path(tempfile.mkdtemp(prefix=".pannet-", dir=out.parent))
     try:
         write_csv(matched_cohort_frame(result), tmp / "matched_cohort.csv")
+        excluded = excluded_patients_frame(result)
+        write_csv(excluded, tmp / "excluded_patients.csv")
         if export is not None:
             export.write_figures(result, tmp / "figures")
         (tmp / "results.json").write_text(json.dumps(doc, indent=2, ensure_ascii=False, allow_nan=False),
@@ -91,7 +93,9 @@ def _run(args) -> int:
         _publish(tmp, out)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    print(f"Wrote {out / 'results.json'}: {doc['n']} patients, {doc['n_pairs']} matched pairs.")
+    print(f"Wrote {out / 'results.json'}: {doc['n']} patients, {doc['n_pairs']} matched pairs; "
+          f"{len(excluded)} patient(s) left out before the analysis are listed in "
+          f"{out / 'excluded_patients.csv'}.")
     return 0
 
 

@@ -386,12 +386,13 @@ def bundle_zip(result: Any, table: Any, *, figures: bool = True) -> bytes:
     Contents: ``figures/*.png`` (when ``figures`` and a browser is available),
     ``table1.csv`` + ``table1.xlsx`` (sheets *before matching* / *after matching*),
     ``matched_cohort.csv``, ``settings.json``, ``results.json``,
-    ``excluded_patients.csv`` (Pan-NET settings: every patient left out before the
-    analysis, with the step and the reason), ``fingerprint.txt`` (SHA-256 of the
+    ``excluded_patients.csv`` (every patient left out before the analysis, with the
+    step and the reason; header only when nobody was, e.g. with generic settings;
+    ``results.excluded_patients_frame``, the same file ``run`` writes), ``fingerprint.txt`` (SHA-256 of the
     input table as CSV, row/column counts) and ``versions.txt``.
     """
     from .figures_style import export_size
-    from .results import matched_cohort_frame, results_json
+    from .results import excluded_patients_frame, matched_cohort_frame, results_json
 
     files: dict[str, bytes] = {}
     if figures:
@@ -400,9 +401,7 @@ def bundle_zip(result: Any, table: Any, *, figures: bool = True) -> bytes:
             files[f"figures/{stem}.png"] = figure_png(fig, width=w, height=h, scale=2)
     files.update(_table1_files(result))
     files["matched_cohort.csv"] = matched_cohort_frame(result).to_csv(index=False).encode("utf-8")
-    excluded = getattr(result, "excluded", None)
-    if excluded is not None:
-        files["excluded_patients.csv"] = excluded.to_csv(index=False).encode("utf-8")
+    files["excluded_patients.csv"] = excluded_patients_frame(result).to_csv(index=False).encode("utf-8")
     files["settings.json"] = result.settings.to_json().encode("utf-8")
     files["results.json"] = json.dumps(results_json(result), indent=2, ensure_ascii=False,
                                        default=str).encode("utf-8")

@@ -1,4 +1,5 @@
-"""``results.json`` and ``matched_cohort.csv`` exactly as ``shared/CONTRACT.md`` names them."""
+"""``results.json`` and ``matched_cohort.csv`` exactly as ``shared/CONTRACT.md`` names them,
+and ``excluded_patients.csv`` (every patient left out before the analysis, with the reason)."""
 from __future__ import annotations
 
 import math
@@ -138,3 +139,35 @@ def matched_cohort_frame(result: AnalysisResult) -> pd.DataFrame:
     out["treated"] = out["treated"].astype(int)
     out["matched"] = out["matched"].astype(int)
     return out
+
+
+EXCLUDED_COLUMNS = ["patient_id", "step", "reason"]
+
+
+def excluded_patients_frame(result: AnalysisResult) -> pd.DataFrame:
+    """Every patient of the file left out before the analysis, with the step and the reason.
+
+    The ``run`` command writes it as ``excluded_patients.csv`` and the report
+    zip holds the same file, so that every patient of the input appears either
+    here or in ``matched_cohort.csv`` (where an unmatched patient has the
+    matching reason).
+
+    Parameters
+    ----------
+    result : AnalysisResult
+        A finished analysis.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``patient_id, step, reason``: one row per patient excluded by
+        an eligibility rule, by time zero (contradictory dates, no follow-up)
+        or by missing covariate values (``propensity.missing: drop``), in the
+        order of the steps. Empty (with these columns) when nobody was left
+        out, as with a generic ``columns`` settings file, which refuses a bad
+        row instead of dropping it.
+    """
+    excluded = result.excluded
+    if excluded is None or not len(excluded):
+        return pd.DataFrame({c: pd.Series([], dtype=object) for c in EXCLUDED_COLUMNS})
+    return excluded[EXCLUDED_COLUMNS + [c for c in excluded.columns if c not in EXCLUDED_COLUMNS]]

@@ -94,6 +94,8 @@ def test_generic_columns_settings_run(tmp_path, run_out):
     doc = json.loads((tmp_path / "out" / "results.json").read_text())
     assert doc["n"] == 194 and "flow" not in doc
     assert doc["km"]["unmatched"]["treated"]["n"] == 65
+    # nobody is dropped by a generic settings file (a bad row is refused instead): a header-only list
+    assert (tmp_path / "out" / "excluded_patients.csv").read_text() == "patient_id,step,reason\n"
 
 
 def _write(path: Path, content) -> Path:

@@ -169,8 +169,8 @@ def test_bundle_zip_contains_everything(result, table, fake_render):
     zf = zipfile.ZipFile(io.BytesIO(data))
     names = set(zf.namelist())
     expected = {f"figures/{n}" for n in GENERIC_FIGURES} | {
-        "table1.csv", "table1.xlsx", "matched_cohort.csv", "settings.json", "results.json", "fingerprint.txt",
-        "versions.txt"}
+        "table1.csv", "table1.xlsx", "matched_cohort.csv", "excluded_patients.csv", "settings.json", "results.json",
+        "fingerprint.txt", "versions.txt"}
     assert names == expected
     assert Settings.from_json(zf.read("settings.json")) == result.settings
     assert json.loads(zf.read("results.json"))["n_treated"] == result.n_treated
