@@ -1,8 +1,10 @@
 """Check a patient table against the data dictionary and list every problem.
 
 ``validate(frame, settings=None)`` returns one :class:`~pannet_core.schema.Problem`
-per problem found (row as in the file, column, value, what is wrong, how to
-fix it, severity).  Errors make the file unusable (:func:`is_usable`);
+per problem found (data row, column, value, what is wrong, how to fix it,
+severity).  Rows are *data rows*: data row 1 is the first row under the
+header (line 2 of a CSV file, row 2 in Excel); messages say "data row N",
+as ``reading`` and ``generic`` do.  Errors make the file unusable (:func:`is_usable`);
 warnings point at rows that will be left out or values worth checking.
 
 Pan-NET registries (no settings, or settings with a ``study`` block) are
@@ -158,7 +160,7 @@ def _check_rows(typed: pd.DataFrame) -> list[Problem]:
             vals = ids.to_numpy(dtype=object)
             probs += _problems_at(dup, "patient_id", vals,
                                   lambda i: f"Patient id {vals[i]!r} is used more than once "
-                                            f"(first in row {first_row.get(vals[i])}).",
+                                            f"(first in data row {first_row.get(vals[i])}).",
                                   "Keep one row per patient: merge the rows or give each patient its own id.")
     if "stage4_date" in typed.columns:
         miss = typed["stage4_date"].isna().to_numpy() & live
@@ -370,7 +372,7 @@ def is_usable(problems: list[Problem]) -> bool:
 
 
 def validation_report(problems: list[Problem]) -> pd.DataFrame:
-    """Problems as a tidy table: row, column, value, problem, fix, severity (one row each)."""
+    """Problems as a tidy table: row (the data row), column, value, problem, fix, severity (one row each)."""
     cols = ["row", "column", "value", "problem", "fix", "severity"]
     if not problems:
         return pd.DataFrame({c: pd.Series(dtype="Int64" if c == "row" else "str") for c in cols})

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -214,6 +215,7 @@ def test_bad_input_is_an_error_not_an_exception(case, setup, bad, expected, outc
         shown = [e for e in _errors(at) if expected.lower() in e.lower()]
         assert shown, f"no st.error mentioning {expected!r}: {_errors(at)}"
         assert all("Fix:" in e for e in shown), shown          # what is wrong + how to fix it
+        assert not any(re.search(r"(?<!\.)\.\.(?!\.)", e) for e in shown), shown  # one full stop, not '..'
         assert not any("Traceback" in e for e in _errors(at))
         assert table_after == table_before                     # the loaded table stays
         if outcome == "kept":
