@@ -259,6 +259,54 @@ def _validate_pannet(frame: pd.DataFrame, today: pd.Timestamp, typed: bool = Fal
 
 # ---------------------------------------------------------------------------
 # generic one-row-per-patient tables
+def _censored(frame: pd.DataFrame, c) -> np.ndarray | None:
+    """True where the event column says "censored" (as ``run`` reads it); None if its coding is unreadable."""
+    from .generic import _binary
+
+    if c.event not in frame.columns:
+        return None
+    s = frame[c.event]
+    known = s.notna().to_numpy()
+    try:
+        event = _binary(s[known], c.event, "event", c.event_value)
+    except PanNetError:  # reported with the event column's other checks
+        return None
+    out = np.zeros(len(s), dtype=bool)
+    out[known] = event == 0
+    return out
+
+
+def _time_zero_problems(frame: pd.DataFrame, c, zero: np.ndarray, vals, every: bool) -> list[Problem]:
+    """Problems of follow-up times of exactly 0, with the same rules as :func:`generic.prepare_generic`.
+
+    A patient censored at time 0 has no follow-up: an error, as ``run``
+    refuses the file. An event at time 0 (death on the day of surgery) is
+    allowed: a warning to check it. When every time is 0 there is nothing to
+    analyse: an error for the file.
+    """
+    probs: list[Problem] = []
+    if every:
+        probs.append(Problem(None, c.time, None, f"Every time in {c.time!r} is 0: there is no "
+                             "follow-up to analyse.",
+                             f"Check the time column and columns.time_unit ({c.time_unit}) in the settings; times "
+                             "are the follow-up from baseline to the event or the last contact.", "error"))
+    censored = _censored(frame, c)
+    if censored is None:  # event coding unknown: cannot tell censored from event
+        return probs + _problems_at(zero, c.time, vals, "The follow-up time is 0.",
+                                    "Check it: a patient censored at time 0 has no follow-up, and the analysis "
+                                    "refuses such rows (an event at time 0 is allowed).", "warning")
+    probs += _problems_at(zero & censored, c.time, vals,
+                          "The follow-up time is 0 and the patient had no event: censored at time 0, the patient "
+                          "has no follow-up.",
+                          "Correct the time (usually the dates it was computed from) or remove the row; the "
+                          "analysis refuses the file until then. An event at time 0 is allowed.")
+    probs += _problems_at(zero & ~censored, c.time, vals, "The follow-up time is 0 with an event (an event on "
+                          "the first day).",
+                          "Check it; an event at time 0 (e.g. death on the day of surgery) is allowed and counted "
+                          "at time 0.", "warning")
+    return probs
+
+
 def _validate_generic(frame: pd.DataFrame, settings) -> list[Problem]:
     c = settings.columns
     probs: list[Problem] = []
@@ -298,9 +346,9 @@ def _validate_generic(frame: pd.DataFrame, settings) -> list[Problem]:
         probs += _problems_at(np.isfinite(a) & (a < 0), c.time, vals,
                               lambda i: f"The follow-up time {a[i]:g} is negative.",
                               "Follow-up times are zero or positive; check the dates they were computed from.")
-        probs += _problems_at(np.isfinite(a) & (a == 0), c.time, vals, "The follow-up time is 0.",
-                              "Check it: a patient followed for no time adds nothing to survival estimates.",
-                              "warning")
+        zero = np.isfinite(a) & (a == 0)
+        if zero.any():
+            probs += _time_zero_problems(frame, c, zero, vals, bool(zero[np.isfinite(a)].all()))
     for role, col in (("treatment", c.treatment), ("event", c.event)):
         if col not in frame.columns:
             continue

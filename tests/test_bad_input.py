@@ -177,3 +177,32 @@ def test_run_without_chromium_suggests_no_figures(monkeypatch, tmp_path, capsys)
     assert err.count("\n") == 1 and not out.exists()
     assert main(["run", "--data", str(tmp_path / "d.csv"), "--settings", str(tmp_path / "s.json"),
                  "--out", str(out), "--no-figures"]) == 0
+
+
+# `validate` must call a file unusable (exit 1) exactly when `run` refuses it for its survival times
+# (case, data content, exit code of both commands, words expected in validate's output)
+TIME_ZERO_CASES = [
+    ("censored at time 0", generic(days=[0.0] + [100.0] * (n - 1), dead=[0] + [1] * (n - 1)), 1,
+     "ERROR: data row 1, column 'days', value 0.0: The follow-up time is 0 and the patient had no event"),
+    ("every time zero", generic(days=[0.0] * n, dead=[1] * (n // 2) + [0] * (n // 2)), 1,
+     "ERROR: the file, column 'days': Every time in 'days' is 0"),
+    ("every time zero, every patient with an event", generic(days=[0.0] * n, dead=[1] * n), 1, "Every time"),
+    ("event at time 0 is only a warning", generic(days=[0.0] + [100.0] * (n - 1), dead=[1] * n), 0,
+     "WARNING: data row 1, column 'days', value 0.0: The follow-up time is 0 with an event"),
+    ("event coded yes/no, censored at time 0", generic(days=[0.0] + [100.0] * (n - 1),
+                                                       dead=["nej"] + ["ja"] * (n - 1)), 1, "censored at time 0"),
+]
+
+
+@pytest.mark.parametrize("case, content, code, words", TIME_ZERO_CASES, ids=[c[0] for c in TIME_ZERO_CASES])
+def test_validate_agrees_with_run_on_zero_times(case, content, code, words, tmp_path, capsys):
+    (tmp_path / "d.csv").write_text(content)
+    (tmp_path / "s.json").write_text(gsettings())
+    rc = main(["validate", "--data", str(tmp_path / "d.csv"), "--settings", str(tmp_path / "s.json")])
+    out = capsys.readouterr().out
+    assert rc == code, out
+    assert words in out, out
+    assert ("NOT usable" in out) == (code == 1)
+    rc_run = main(["run", "--data", str(tmp_path / "d.csv"), "--settings", str(tmp_path / "s.json"),
+                   "--out", str(tmp_path / "out"), "--no-figures"])
+    assert rc_run == code, capsys.readouterr().err
