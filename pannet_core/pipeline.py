@@ -233,10 +233,11 @@ def _pannet_extras(settings: Settings, prepared: Prepared, data: pd.DataFrame, m
 
     p = settings.propensity
     variables = list(p.covariates)
+    b = settings.balance
     t1 = _table1.table1(data, data["treated"].to_numpy(bool), variables, list(p.categorical),
-                        threshold=settings.balance.threshold)
+                        threshold=b.threshold, numeric_summary=b.numeric_summary)
     t1m = _table1.table1(matched_rows, matched_rows["treated"].to_numpy(bool), variables, list(p.categorical),
-                         threshold=settings.balance.threshold)
+                         threshold=b.threshold, numeric_summary=b.numeric_summary)
     extras = {"table1": t1, "table1_matched": t1m,
               "ninety_day": _cohort.ninety_day_mortality(matched_rows)}
     if settings.cox.covariates:
