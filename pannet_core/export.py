@@ -262,8 +262,10 @@ def figure_png_auto(fig: go.Figure, *, scale: float = 2) -> bytes:
 def result_figures(result: Any) -> dict[str, go.Figure]:
     """File stem -> figure for every figure of a finished analysis.
 
-    ``km_<endpoint>_unmatched``, ``km_<endpoint>_matched``, ``love_plot``, ``ps_overlap``,
-    ``consort`` (Pan-NET settings with a flow), ``forest`` (when Cox models exist), ``summary_slide``.
+    ``km_<endpoint>_unmatched``, ``km_<endpoint>_matched``, ``km_<endpoint>_sensitivity`` (the
+    sensitivity analysis of seed 000, matched pairs without a liver resection, when
+    ``result.sensitivity`` exists), ``love_plot``, ``ps_overlap``, ``consort`` (Pan-NET settings
+    with a flow), ``forest`` (when Cox models exist), ``summary_slide``.
     """
     from . import figures
 
@@ -280,6 +282,11 @@ def result_figures(result: Any) -> dict[str, go.Figure]:
         out[f"km_{ep}_{which}"] = figures.km_figure(comp, title=title, risk_times=risk, horizon_marks=horizons,
                                                     labels=labels, endpoint=endpoint,
                                                     conf_level=s.survival.conf_level)
+    sensitivity = getattr(result, "sensitivity", None)
+    if sensitivity is not None:
+        out[f"km_{ep}_sensitivity"] = figures.km_figure(
+            sensitivity, title=f"{endpoint}, sensitivity analysis ({sensitivity.label})", risk_times=risk,
+            horizon_marks=horizons, labels=labels, endpoint=endpoint, conf_level=s.survival.conf_level)
     out["love_plot"] = figures.love_plot(result.balance, threshold=s.balance.threshold)
     out["ps_overlap"] = figures.ps_overlap(result.data, labels=labels)
     if s.is_pannet and result.flow is not None and len(result.flow):
