@@ -75,6 +75,17 @@ def _records(df: pd.DataFrame | None) -> list[dict] | None:
              for k, v in rec.items()} for rec in df.to_dict(orient="records")]
 
 
+def _table1_records(df: pd.DataFrame | None) -> list[dict] | None:
+    """Table 1 rows for JSON; counts that are whole numbers (unit or whole matching weights) as integers."""
+    recs = _records(df)
+    for rec in recs or ():
+        for key in ("treated_n", "control_n"):
+            v = rec.get(key)
+            if isinstance(v, float) and v.is_integer():
+                rec[key] = int(v)
+    return recs
+
+
 def follow_up(frame: pd.DataFrame) -> dict:
     """Median (IQR) of the observed follow-up time, as the seed papers report it, and the
     reverse Kaplan-Meier median (Schemper & Smith 1996), in years."""
@@ -115,8 +126,8 @@ def results_json(result: AnalysisResult) -> dict:
     if s.is_pannet:
         out["flow"] = [{"step": r["step"], "n_in": int(r["n_in"]), "n_excluded": int(r["n_excluded"]),
                         "n_out": int(r["n_out"])} for r in result.flow.to_dict(orient="records")]
-        out["table1"] = _records(result.table1)
-        out["table1_matched"] = _records(result.table1_matched)
+        out["table1"] = _table1_records(result.table1)
+        out["table1_matched"] = _table1_records(result.table1_matched)
         if result.ninety_day is not None:
             out["ninety_day_mortality"] = _records(result.ninety_day)
         if result.cox_models is not None:
@@ -130,7 +141,21 @@ def results_json(result: AnalysisResult) -> dict:
 
 
 def matched_cohort_frame(result: AnalysisResult) -> pd.DataFrame:
-    """Every analysed row with its propensity score and pair id (empty for unmatched rows)."""
+    """Every analysed row with its propensity score and pair id (empty for unmatched rows).
+
+    Parameters
+    ----------
+    result : AnalysisResult
+        A finished analysis.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``patient_id, treated (0/1), time_years, event, propensity_score, logit, pair, weight,
+        matched (0/1), reason`` and then the other analysed columns. ``pair`` is a nullable
+        integer (``Int64``): written as ``42``, and empty for an unmatched row, whose
+        ``reason`` says why it has no pair.
+    """
     d = result.data
     cols = ["patient_id", "treated", "time", "event", "score", "logit", "pair", "weight", "matched", "reason"]
     rest = [c for c in d.columns if c not in cols]
@@ -138,6 +163,7 @@ def matched_cohort_frame(result: AnalysisResult) -> pd.DataFrame:
     out = out.rename(columns={"score": "propensity_score", "time": "time_years"})
     out["treated"] = out["treated"].astype(int)
     out["matched"] = out["matched"].astype(int)
+    out["pair"] = out["pair"].astype("Int64")  # 42, not 42.0; <NA> (an empty cell) when unmatched
     return out
 
 
