@@ -123,7 +123,7 @@ class ColumnsSettings(_Block):
 class PropensitySettings(_Block):
     covariates: tuple[str, ...] = ()
     categorical: tuple[str, ...] = ()
-    missing: str = "level"  # Pan-NET cohorts: missing as an "N/A" level, or drop (complete cases)
+    missing: str = "level"  # missing categories as an "N/A" level, or drop (complete cases / unmatched)
 
     @classmethod
     def from_dict(cls, d: Any) -> "PropensitySettings":
