@@ -75,7 +75,8 @@ def read_bytes(data: bytes, filename: str, column_map: dict | None = None,
 
 
 def _where(row, column) -> str:
-    return (f"row {int(row)}" if pd.notna(row) else "the file") + (f", column '{column}'" if column else "")
+    """``data row N`` (row 1 is the first row under the header), as the validation report and the CLI say."""
+    return (f"data row {int(row)}" if pd.notna(row) else "the file") + (f", column '{column}'" if column else "")
 
 
 def check_usable(entry: state.TableEntry, settings: Settings) -> None:
@@ -87,7 +88,7 @@ def check_usable(entry: state.TableEntry, settings: Settings) -> None:
     errors = problems.loc[problems["severity"] == "error"]
     if errors.empty:
         return
-    shown = "; ".join(f"{_where(r.row, r.column)}: {r.problem}" for r in errors.head(3).itertuples())
+    shown = "; ".join(f"{_where(r.row, r.column)}: {str(r.problem).rstrip('.')}" for r in errors.head(3).itertuples())
     more = f" (and {len(errors) - 3} more)" if len(errors) > 3 else ""
     fix = str(errors["fix"].iloc[0]).rstrip(".")
     raise PanNetError(f"{entry.filename} was not loaded: it has {len(errors)} error(s) for the current settings: "

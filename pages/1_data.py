@@ -128,10 +128,13 @@ else:
         st.success("No problems found: every row is usable.")
     else:
         (st.error if n_err else st.warning)(
-            f"{n_err} error(s) and {n_warn} warning(s). Each line says the row, the column, the value and "
+            f"{n_err} error(s) and {n_warn} warning(s). Each line says the data row (1 = the first row under "
+            "the header), the column, the value and "
             "how to fix it.")
         st.dataframe(problems, hide_index=True, width="stretch",
-                     column_config={"row": st.column_config.NumberColumn("Row", format="%d"),
+                     column_config={"row": st.column_config.NumberColumn(
+                         "Data row", format="%d",
+                         help="Data row 1 is the first row under the header (row 2 in Excel)."),
                                     "severity": "Severity", "column": "Column", "value": "Value",
                                     "problem": st.column_config.TextColumn("Problem", width="large"),
                                     "fix": st.column_config.TextColumn("Fix", width="large")})

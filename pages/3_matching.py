@@ -12,7 +12,7 @@ import pandas as pd
 import streamlit as st
 
 from board import cached, figs, fmt, matching_ui, profile, sidebar, state, tables
-from pannet_core.settings import CALIPER_SCALES, ORDERS
+from pannet_core.settings import CALIPER_SCALES, NUMERIC_SUMMARIES, ORDERS
 
 st.title("Propensity-score matching")
 state.show_messages()  # messages queued by a widget callback (app.py shows them first when it runs)
@@ -108,8 +108,12 @@ def _results(s, result) -> None:
     # -------------------------------------------------------------- Table 1
     if result.table1 is not None:
         st.subheader("Table 1")
+        state.field_control(st.radio, "Numeric covariates as", "balance", "numeric_summary",
+                            options=list(NUMERIC_SUMMARIES), horizontal=True,
+                            format_func={"median": "median (IQR), Mann-Whitney", "mean": "mean (SD), Welch's t"}.get)
         st.caption(f"⚠ marks a standardised mean difference ≥ {s.balance.threshold:g}. "
-                   "Percentages of each group; P from chi-square or Fisher's exact test.")
+                   "Percentages of each group; P from chi-square or Fisher's exact test, numeric covariates by "
+                   + ("Welch's t-test." if s.balance.numeric_summary == "mean" else "the Mann-Whitney test."))
         tb, ta = st.tabs(["Before matching", "After matching"])
         tb.dataframe(cached.table1_display(result.table1, labels), hide_index=True, width="stretch", height=520)
         if result.table1_matched is not None:

@@ -54,6 +54,7 @@ if slide is not None:
                       icon=":material/picture_as_pdf:", key="dl_slide_pdf")
 
 FIGURE_NAMES = {"unmatched": "Kaplan-Meier, unmatched", "matched": "Kaplan-Meier, matched",
+                "sensitivity": "Kaplan-Meier, sensitivity analysis",
                 "love_plot": "Love plot (balance)", "ps_overlap": "Propensity-score overlap",
                 "consort": "CONSORT flow", "forest": "Forest plot (Cox)"}
 st.subheader("Figures (PNG)")

@@ -27,7 +27,7 @@ class _Parser(argparse.ArgumentParser):
 def _parser() -> argparse.ArgumentParser:
     p = _Parser(prog="python -m pannet_core", description="PanNET Board analyses without a browser.")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    r = sub.add_parser("run", help="run an analysis and write results.json, matched_cohort.csv and figures")
+    r = sub.add_parser("run", help="run an analysis and write results.json, matched_cohort.csv, excluded_patients.csv and figures")
     r.add_argument("--data", required=True, help="patient table (.csv or .xlsx)")
     r.add_argument("--settings", required=True, help="settings JSON (saved from the dashboard or a preset)")
     r.add_argument("--out", required=True, help="output folder")
@@ -66,17 +66,23 @@ def _cmd_run(args) -> int:
 def _run(args) -> int:
     from .csv_out import write_csv
     from .pipeline import run_analysis
-    from .results import matched_cohort_frame, results_json
+    from .results import excluded_patients_frame, matched_cohort_frame, results_json
     from .settings import Settings
 
     settings = Settings.load(args.settings)
     table = load_data(args.data, settings)
-    _require_usable(table, settings, args.data)
+    _require_usable(table, settings, args.data, args.settings)
     export = None
     if not args.no_figures:
         from . import export
 
-        export.require_browser()  # fail before any work if PNGs cannot be made
+        try:
+            export.require_browser()  # fail before any work if PNGs cannot be made
+        except PanNetError as exc:
+            raise PanNetError(exc.problem, "run again with --no-figures to write results.json and the CSV files "
+                              "without the PNG figures; or install chromium (Debian/Ubuntu: sudo apt-get install "
+                              "chromium; macOS/Windows: install Google Chrome) or set BROWSER_PATH to a chromium "
+                              "or chrome executable.") from None
     result = run_analysis(settings, table)
     doc = results_json(result)
     out = Path(args.out)
@@ -84,6 +90,8 @@ def _run(args) -> int:
     tmp = Path(tempfile.mkdtemp(prefix=".pannet-", dir=out.parent))
     try:
         write_csv(matched_cohort_frame(result), tmp / "matched_cohort.csv")
+        excluded = excluded_patients_frame(result)
+        write_csv(excluded, tmp / "excluded_patients.csv")
         if export is not None:
             export.write_figures(result, tmp / "figures")
         (tmp / "results.json").write_text(json.dumps(doc, indent=2, ensure_ascii=False, allow_nan=False),
@@ -91,26 +99,49 @@ def _run(args) -> int:
         _publish(tmp, out)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    print(f"Wrote {out / 'results.json'}: {doc['n']} patients, {doc['n_pairs']} matched pairs.")
+    print(f"Wrote {out / 'results.json'}: {doc['n']} patients, {doc['n_pairs']} matched pairs; "
+          f"{len(excluded)} patient(s) left out before the analysis are listed in "
+          f"{out / 'excluded_patients.csv'}.")
     return 0
 
 
 def _where(p) -> str:
-    return (f"row {p.row}" if p.row is not None else "the file") + (f", column '{p.column}'" if p.column else "")
+    """Where a problem is: ``data row N`` (row 1 is the first row under the header) and the column."""
+    return (f"data row {p.row}" if p.row is not None else "the file") + (f", column '{p.column}'" if p.column else "")
 
 
-def _require_usable(table, settings, data_path) -> None:
-    """Stop before any analysis when the file has errors (warnings only exclude patients)."""
+def _require_usable(table, settings, data_path, settings_path=None) -> None:
+    """Stop before any analysis when the file has errors (warnings only exclude patients).
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        The table as :func:`load_data` read it.
+    settings : Settings
+        The settings of the run.
+    data_path, settings_path : str or pathlib.Path
+        The files given on the command line; the message repeats them in the
+        ``validate`` command that lists every problem.
+
+    Raises
+    ------
+    PanNetError
+        Naming the first three errors and how to see them all (exit code 1).
+    """
+    import shlex
+
     from .validation import validate
 
     typed = settings is not None and settings.is_pannet  # load_data converted the table to the dictionary types
     errors = [p for p in validate(table, settings, typed=typed) if p.severity == "error"]
     if errors:
-        shown = "; ".join(f"{_where(p)}: {p.problem}" for p in errors[:3])
+        shown = "; ".join(f"{_where(p)}: {p.problem.rstrip('.')}" for p in errors[:3])
         more = f" (and {len(errors) - 3} more)" if len(errors) > 3 else ""
+        command = f"python -m pannet_core validate --data {shlex.quote(str(data_path))}"
+        if settings_path is not None:
+            command += f" --settings {shlex.quote(str(settings_path))}"
         raise PanNetError(f"The data has {len(errors)} error(s) that must be corrected first: {shown}{more}.",
-                          f"Correct them in the file; 'python -m pannet_core validate --data {data_path}"
-                          f" --settings <settings>' lists every one with its fix.")
+                          f"Correct them in the file. To list every one with its fix, run: {command}")
 
 
 def _publish(tmp: Path, out: Path) -> None:

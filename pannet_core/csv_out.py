@@ -72,6 +72,10 @@ def _formatter(col: pd.Series):
     if dt == np.bool_:
         a = col.to_numpy()
         return lambda i, j: list(map(str, a[i:j].tolist()))
+    if isinstance(dt, pd.api.extensions.ExtensionDtype) and dt.kind in "iu" and hasattr(col.array, "_mask"):
+        arr = col.array  # nullable integers (Int64 ...): the digits, an empty cell for <NA>
+        vals, mask = arr._data, arr._mask
+        return lambda i, j: _with_mask(list(map(str, vals[i:j].tolist())), mask[i:j])
     if isinstance(dt, pd.BooleanDtype):
         arr = col.array
         vals, mask = arr._data, arr._mask

@@ -262,8 +262,10 @@ def figure_png_auto(fig: go.Figure, *, scale: float = 2) -> bytes:
 def result_figures(result: Any) -> dict[str, go.Figure]:
     """File stem -> figure for every figure of a finished analysis.
 
-    ``km_<endpoint>_unmatched``, ``km_<endpoint>_matched``, ``love_plot``, ``ps_overlap``,
-    ``consort`` (Pan-NET settings with a flow), ``forest`` (when Cox models exist), ``summary_slide``.
+    ``km_<endpoint>_unmatched``, ``km_<endpoint>_matched``, ``km_<endpoint>_sensitivity`` (the
+    sensitivity analysis of seed 000, matched pairs without a liver resection, when
+    ``result.sensitivity`` exists), ``love_plot``, ``ps_overlap``, ``consort`` (Pan-NET settings
+    with a flow), ``forest`` (when Cox models exist), ``summary_slide``.
     """
     from . import figures
 
@@ -280,6 +282,11 @@ def result_figures(result: Any) -> dict[str, go.Figure]:
         out[f"km_{ep}_{which}"] = figures.km_figure(comp, title=title, risk_times=risk, horizon_marks=horizons,
                                                     labels=labels, endpoint=endpoint,
                                                     conf_level=s.survival.conf_level)
+    sensitivity = getattr(result, "sensitivity", None)
+    if sensitivity is not None:
+        out[f"km_{ep}_sensitivity"] = figures.km_figure(
+            sensitivity, title=f"{endpoint}, sensitivity analysis ({sensitivity.label})", risk_times=risk,
+            horizon_marks=horizons, labels=labels, endpoint=endpoint, conf_level=s.survival.conf_level)
     out["love_plot"] = figures.love_plot(result.balance, threshold=s.balance.threshold)
     out["ps_overlap"] = figures.ps_overlap(result.data, labels=labels)
     if s.is_pannet and result.flow is not None and len(result.flow):
@@ -386,12 +393,13 @@ def bundle_zip(result: Any, table: Any, *, figures: bool = True) -> bytes:
     Contents: ``figures/*.png`` (when ``figures`` and a browser is available),
     ``table1.csv`` + ``table1.xlsx`` (sheets *before matching* / *after matching*),
     ``matched_cohort.csv``, ``settings.json``, ``results.json``,
-    ``excluded_patients.csv`` (Pan-NET settings: every patient left out before the
-    analysis, with the step and the reason), ``fingerprint.txt`` (SHA-256 of the
+    ``excluded_patients.csv`` (every patient left out before the analysis, with the
+    step and the reason; header only when nobody was, e.g. with generic settings;
+    ``results.excluded_patients_frame``, the same file ``run`` writes), ``fingerprint.txt`` (SHA-256 of the
     input table as CSV, row/column counts) and ``versions.txt``.
     """
     from .figures_style import export_size
-    from .results import matched_cohort_frame, results_json
+    from .results import excluded_patients_frame, matched_cohort_frame, results_json
 
     files: dict[str, bytes] = {}
     if figures:
@@ -400,9 +408,7 @@ def bundle_zip(result: Any, table: Any, *, figures: bool = True) -> bytes:
             files[f"figures/{stem}.png"] = figure_png(fig, width=w, height=h, scale=2)
     files.update(_table1_files(result))
     files["matched_cohort.csv"] = matched_cohort_frame(result).to_csv(index=False).encode("utf-8")
-    excluded = getattr(result, "excluded", None)
-    if excluded is not None:
-        files["excluded_patients.csv"] = excluded.to_csv(index=False).encode("utf-8")
+    files["excluded_patients.csv"] = excluded_patients_frame(result).to_csv(index=False).encode("utf-8")
     files["settings.json"] = result.settings.to_json().encode("utf-8")
     files["results.json"] = json.dumps(results_json(result), indent=2, ensure_ascii=False,
                                        default=str).encode("utf-8")

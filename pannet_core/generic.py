@@ -113,6 +113,39 @@ def prepare_generic(table: pd.DataFrame, columns: ColumnsSettings) -> pd.DataFra
     return sort_by_id(out)
 
 
+def missing_as_level(frame: pd.DataFrame, covariates, categorical=()) -> pd.DataFrame:
+    """Categorical covariates with missing values get their own ``N/A`` level (``propensity.missing = "level"``).
+
+    Parameters
+    ----------
+    frame : DataFrame
+        The analysis frame of :func:`prepare_generic` (not modified).
+    covariates : sequence of str
+        The propensity covariates.
+    categorical : sequence of str
+        Covariates named categorical in the settings; text columns are categorical anyway.
+
+    Returns
+    -------
+    DataFrame
+        ``frame`` itself when no categorical covariate has a missing value, else a copy in
+        which those columns are ordered categoricals (levels sorted as text, ``N/A`` last).
+        Numeric covariates keep their missing values: those patients stay unmatched with the
+        reason "missing covariate", as with ``missing = "drop"``.
+    """
+    from .covariates import as_levels
+
+    todo = [c for c in covariates if c in frame.columns and frame[c].isna().any()
+            and (c in categorical or not pd.api.types.is_numeric_dtype(frame[c])
+                 or pd.api.types.is_bool_dtype(frame[c]))]
+    if not todo:
+        return frame
+    out = frame.copy()
+    for c in todo:
+        out[c] = as_levels(out[c], "level")
+    return out
+
+
 def sort_by_id(frame: pd.DataFrame) -> pd.DataFrame:
     """Stable sort by ``patient_id`` (numeric ids as numbers): the project's "file order"."""
     ids = frame["patient_id"]

@@ -27,7 +27,7 @@ from . import survival as _survival
 from .design import design_matrix
 from .errors import PanNetError
 from .cox_models import CoxModels, cox_models, truncate_at_risk
-from .generic import prepare_generic
+from .generic import missing_as_level, prepare_generic
 from .settings import Settings
 
 
@@ -55,6 +55,8 @@ def prepare(settings: Settings, table: pd.DataFrame) -> Prepared:
         frame, flow, excluded, warns = cohort.analysis, cohort.flow, cohort.excluded, tuple(cohort.warnings)
     else:
         frame, flow, excluded, warns = prepare_generic(table, settings.columns), None, None, ()
+        if settings.propensity.missing == "level":
+            frame = missing_as_level(frame, settings.propensity.covariates, settings.propensity.categorical)
     n_t = int(frame["treated"].sum())
     n_c = int(len(frame) - n_t)
     if n_t == 0 or n_c == 0:
@@ -233,10 +235,11 @@ def _pannet_extras(settings: Settings, prepared: Prepared, data: pd.DataFrame, m
 
     p = settings.propensity
     variables = list(p.covariates)
+    b = settings.balance
     t1 = _table1.table1(data, data["treated"].to_numpy(bool), variables, list(p.categorical),
-                        threshold=settings.balance.threshold)
+                        threshold=b.threshold, numeric_summary=b.numeric_summary)
     t1m = _table1.table1(matched_rows, matched_rows["treated"].to_numpy(bool), variables, list(p.categorical),
-                         threshold=settings.balance.threshold)
+                         threshold=b.threshold, numeric_summary=b.numeric_summary)
     extras = {"table1": t1, "table1_matched": t1m,
               "ninety_day": _cohort.ninety_day_mortality(matched_rows)}
     if settings.cox.covariates:

@@ -1,4 +1,5 @@
-"""``results.json`` and ``matched_cohort.csv`` exactly as ``shared/CONTRACT.md`` names them."""
+"""``results.json`` and ``matched_cohort.csv`` exactly as ``shared/CONTRACT.md`` names them,
+and ``excluded_patients.csv`` (every patient left out before the analysis, with the reason)."""
 from __future__ import annotations
 
 import math
@@ -74,6 +75,17 @@ def _records(df: pd.DataFrame | None) -> list[dict] | None:
              for k, v in rec.items()} for rec in df.to_dict(orient="records")]
 
 
+def _table1_records(df: pd.DataFrame | None) -> list[dict] | None:
+    """Table 1 rows for JSON; counts that are whole numbers (unit or whole matching weights) as integers."""
+    recs = _records(df)
+    for rec in recs or ():
+        for key in ("treated_n", "control_n"):
+            v = rec.get(key)
+            if isinstance(v, float) and v.is_integer():
+                rec[key] = int(v)
+    return recs
+
+
 def follow_up(frame: pd.DataFrame) -> dict:
     """Median (IQR) of the observed follow-up time, as the seed papers report it, and the
     reverse Kaplan-Meier median (Schemper & Smith 1996), in years."""
@@ -114,8 +126,8 @@ def results_json(result: AnalysisResult) -> dict:
     if s.is_pannet:
         out["flow"] = [{"step": r["step"], "n_in": int(r["n_in"]), "n_excluded": int(r["n_excluded"]),
                         "n_out": int(r["n_out"])} for r in result.flow.to_dict(orient="records")]
-        out["table1"] = _records(result.table1)
-        out["table1_matched"] = _records(result.table1_matched)
+        out["table1"] = _table1_records(result.table1)
+        out["table1_matched"] = _table1_records(result.table1_matched)
         if result.ninety_day is not None:
             out["ninety_day_mortality"] = _records(result.ninety_day)
         if result.cox_models is not None:
@@ -129,7 +141,21 @@ def results_json(result: AnalysisResult) -> dict:
 
 
 def matched_cohort_frame(result: AnalysisResult) -> pd.DataFrame:
-    """Every analysed row with its propensity score and pair id (empty for unmatched rows)."""
+    """Every analysed row with its propensity score and pair id (empty for unmatched rows).
+
+    Parameters
+    ----------
+    result : AnalysisResult
+        A finished analysis.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``patient_id, treated (0/1), time_years, event, propensity_score, logit, pair, weight,
+        matched (0/1), reason`` and then the other analysed columns. ``pair`` is a nullable
+        integer (``Int64``): written as ``42``, and empty for an unmatched row, whose
+        ``reason`` says why it has no pair.
+    """
     d = result.data
     cols = ["patient_id", "treated", "time", "event", "score", "logit", "pair", "weight", "matched", "reason"]
     rest = [c for c in d.columns if c not in cols]
@@ -137,4 +163,37 @@ def matched_cohort_frame(result: AnalysisResult) -> pd.DataFrame:
     out = out.rename(columns={"score": "propensity_score", "time": "time_years"})
     out["treated"] = out["treated"].astype(int)
     out["matched"] = out["matched"].astype(int)
+    out["pair"] = out["pair"].astype("Int64")  # 42, not 42.0; <NA> (an empty cell) when unmatched
     return out
+
+
+EXCLUDED_COLUMNS = ["patient_id", "step", "reason"]
+
+
+def excluded_patients_frame(result: AnalysisResult) -> pd.DataFrame:
+    """Every patient of the file left out before the analysis, with the step and the reason.
+
+    The ``run`` command writes it as ``excluded_patients.csv`` and the report
+    zip holds the same file, so that every patient of the input appears either
+    here or in ``matched_cohort.csv`` (where an unmatched patient has the
+    matching reason).
+
+    Parameters
+    ----------
+    result : AnalysisResult
+        A finished analysis.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``patient_id, step, reason``: one row per patient excluded by
+        an eligibility rule, by time zero (contradictory dates, no follow-up)
+        or by missing covariate values (``propensity.missing: drop``), in the
+        order of the steps. Empty (with these columns) when nobody was left
+        out, as with a generic ``columns`` settings file, which refuses a bad
+        row instead of dropping it.
+    """
+    excluded = result.excluded
+    if excluded is None or not len(excluded):
+        return pd.DataFrame({c: pd.Series([], dtype=object) for c in EXCLUDED_COLUMNS})
+    return excluded[EXCLUDED_COLUMNS + [c for c in excluded.columns if c not in EXCLUDED_COLUMNS]]

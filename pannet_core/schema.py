@@ -572,6 +572,9 @@ def dictionary_markdown() -> str:
         "`saknas`, `-`, `.`, `?` are missing. Required: " + ", ".join(REQUIRED) + " and at least one of "
         + " / ".join(REQUIRED_ONE_OF[0]) + ".",
         "",
+        "Problems found by `python -m pannet_core validate`, `run` and the Data page name the **data row**:",
+        "data row 1 is the first row under the header (line 2 of a CSV file, row 2 in Excel).",
+        "",
         "| name | type | allowed values | unit | required | description | synonyms | seed |",
         "|---|---|---|---|---|---|---|---|",
     ]

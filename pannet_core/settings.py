@@ -33,6 +33,7 @@ CI_TYPES = ("plain", "log", "log-log")
 COMPARISONS = ("primary_resection", "liver_surgery_tha")
 ENDPOINTS = ("os", "pfs")
 MISSING_RULES = ("level", "drop")
+NUMERIC_SUMMARIES = ("median", "mean")  # Table 1: median (IQR) or mean (SD)
 DAYS_PER_YEAR = 365.25
 
 
@@ -122,7 +123,7 @@ class ColumnsSettings(_Block):
 class PropensitySettings(_Block):
     covariates: tuple[str, ...] = ()
     categorical: tuple[str, ...] = ()
-    missing: str = "level"  # Pan-NET cohorts: missing as an "N/A" level, or drop (complete cases)
+    missing: str = "level"  # missing categories as an "N/A" level, or drop (complete cases / unmatched)
 
     @classmethod
     def from_dict(cls, d: Any) -> "PropensitySettings":
@@ -271,16 +272,34 @@ class CoxSettings(_Block):
 
 @dataclass(frozen=True)
 class BalanceSettings(_Block):
+    """Balance and Table 1.
+
+    Attributes
+    ----------
+    threshold : float
+        An absolute SMD at or above this is flagged (Table 1, love plot).
+    numeric_summary : {"median", "mean"}
+        How Table 1 describes a numeric covariate: median (IQR) with the
+        Mann-Whitney test, or mean (SD) with Welch's t-test.
+    """
+
     threshold: float = 0.10  # SMD at or above this is flagged
+    numeric_summary: str = "median"
 
     @classmethod
     def from_dict(cls, d: Any) -> "BalanceSettings":
-        _check(isinstance(d, dict), "The 'balance' block must be a JSON object.", 'Write it as {"threshold": 0.1}.')
-        _reject_unknown(d, {"threshold"}, "balance")
+        _check(isinstance(d, dict), "The 'balance' block must be a JSON object.",
+               'Write it as {"threshold": 0.1, "numeric_summary": "median"}.')
+        _reject_unknown(d, {f.name for f in fields(cls)}, "balance")
         t = d.get("threshold", 0.10)
         _check(_is_number(t) and 0 < t < 2, f"balance.threshold is {t!r}; it must be a positive fraction such as 0.1.",
                "Use 0.1 for the usual 10 % rule.")
-        return cls(threshold=float(t))
+        ns = d.get("numeric_summary", "median")
+        _check(ns in NUMERIC_SUMMARIES,
+               f"balance.numeric_summary is {ns!r}; Table 1 can describe a numeric covariate as "
+               "\"median\" (median and IQR, Mann-Whitney test) or \"mean\" (mean and SD, Welch's t-test).",
+               'Write "numeric_summary": "median" or "numeric_summary": "mean".')
+        return cls(threshold=float(t), numeric_summary=ns)
 
 
 @dataclass(frozen=True)

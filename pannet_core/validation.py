@@ -1,8 +1,10 @@
 """Check a patient table against the data dictionary and list every problem.
 
 ``validate(frame, settings=None)`` returns one :class:`~pannet_core.schema.Problem`
-per problem found (row as in the file, column, value, what is wrong, how to
-fix it, severity).  Errors make the file unusable (:func:`is_usable`);
+per problem found (data row, column, value, what is wrong, how to fix it,
+severity).  Rows are *data rows*: data row 1 is the first row under the
+header (line 2 of a CSV file, row 2 in Excel); messages say "data row N",
+as ``reading`` and ``generic`` do.  Errors make the file unusable (:func:`is_usable`);
 warnings point at rows that will be left out or values worth checking.
 
 Pan-NET registries (no settings, or settings with a ``study`` block) are
@@ -158,7 +160,7 @@ def _check_rows(typed: pd.DataFrame) -> list[Problem]:
             vals = ids.to_numpy(dtype=object)
             probs += _problems_at(dup, "patient_id", vals,
                                   lambda i: f"Patient id {vals[i]!r} is used more than once "
-                                            f"(first in row {first_row.get(vals[i])}).",
+                                            f"(first in data row {first_row.get(vals[i])}).",
                                   "Keep one row per patient: merge the rows or give each patient its own id.")
     if "stage4_date" in typed.columns:
         miss = typed["stage4_date"].isna().to_numpy() & live
@@ -257,6 +259,54 @@ def _validate_pannet(frame: pd.DataFrame, today: pd.Timestamp, typed: bool = Fal
 
 # ---------------------------------------------------------------------------
 # generic one-row-per-patient tables
+def _censored(frame: pd.DataFrame, c) -> np.ndarray | None:
+    """True where the event column says "censored" (as ``run`` reads it); None if its coding is unreadable."""
+    from .generic import _binary
+
+    if c.event not in frame.columns:
+        return None
+    s = frame[c.event]
+    known = s.notna().to_numpy()
+    try:
+        event = _binary(s[known], c.event, "event", c.event_value)
+    except PanNetError:  # reported with the event column's other checks
+        return None
+    out = np.zeros(len(s), dtype=bool)
+    out[known] = event == 0
+    return out
+
+
+def _time_zero_problems(frame: pd.DataFrame, c, zero: np.ndarray, vals, every: bool) -> list[Problem]:
+    """Problems of follow-up times of exactly 0, with the same rules as :func:`generic.prepare_generic`.
+
+    A patient censored at time 0 has no follow-up: an error, as ``run``
+    refuses the file. An event at time 0 (death on the day of surgery) is
+    allowed: a warning to check it. When every time is 0 there is nothing to
+    analyse: an error for the file.
+    """
+    probs: list[Problem] = []
+    if every:
+        probs.append(Problem(None, c.time, None, f"Every time in {c.time!r} is 0: there is no "
+                             "follow-up to analyse.",
+                             f"Check the time column and columns.time_unit ({c.time_unit}) in the settings; times "
+                             "are the follow-up from baseline to the event or the last contact.", "error"))
+    censored = _censored(frame, c)
+    if censored is None:  # event coding unknown: cannot tell censored from event
+        return probs + _problems_at(zero, c.time, vals, "The follow-up time is 0.",
+                                    "Check it: a patient censored at time 0 has no follow-up, and the analysis "
+                                    "refuses such rows (an event at time 0 is allowed).", "warning")
+    probs += _problems_at(zero & censored, c.time, vals,
+                          "The follow-up time is 0 and the patient had no event: censored at time 0, the patient "
+                          "has no follow-up.",
+                          "Correct the time (usually the dates it was computed from) or remove the row; the "
+                          "analysis refuses the file until then. An event at time 0 is allowed.")
+    probs += _problems_at(zero & ~censored, c.time, vals, "The follow-up time is 0 with an event (an event on "
+                          "the first day).",
+                          "Check it; an event at time 0 (e.g. death on the day of surgery) is allowed and counted "
+                          "at time 0.", "warning")
+    return probs
+
+
 def _validate_generic(frame: pd.DataFrame, settings) -> list[Problem]:
     c = settings.columns
     probs: list[Problem] = []
@@ -296,9 +346,9 @@ def _validate_generic(frame: pd.DataFrame, settings) -> list[Problem]:
         probs += _problems_at(np.isfinite(a) & (a < 0), c.time, vals,
                               lambda i: f"The follow-up time {a[i]:g} is negative.",
                               "Follow-up times are zero or positive; check the dates they were computed from.")
-        probs += _problems_at(np.isfinite(a) & (a == 0), c.time, vals, "The follow-up time is 0.",
-                              "Check it: a patient followed for no time adds nothing to survival estimates.",
-                              "warning")
+        zero = np.isfinite(a) & (a == 0)
+        if zero.any():
+            probs += _time_zero_problems(frame, c, zero, vals, bool(zero[np.isfinite(a)].all()))
     for role, col in (("treatment", c.treatment), ("event", c.event)):
         if col not in frame.columns:
             continue
@@ -370,7 +420,7 @@ def is_usable(problems: list[Problem]) -> bool:
 
 
 def validation_report(problems: list[Problem]) -> pd.DataFrame:
-    """Problems as a tidy table: row, column, value, problem, fix, severity (one row each)."""
+    """Problems as a tidy table: row (the data row), column, value, problem, fix, severity (one row each)."""
     cols = ["row", "column", "value", "problem", "fix", "severity"]
     if not problems:
         return pd.DataFrame({c: pd.Series(dtype="Int64" if c == "row" else "str") for c in cols})

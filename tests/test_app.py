@@ -290,3 +290,17 @@ def test_study_cutoff_date_control_changes_the_analysis():
     _go(at, 2)
     _go(at, 3)
     assert at.toggle(key="w.study.cutoff_on").value is False
+
+
+def test_table1_numeric_summary_control_writes_the_settings():
+    at = _app()
+    _go(at, 2)
+    radio = at.radio(key="w.balance.numeric_summary")
+    assert radio.value == "median"
+    radio.set_value("mean").run()
+    assert not at.exception, at.exception
+    assert _settings(at).balance.numeric_summary == "mean"
+    assert any("Welch's t-test" in c.value for c in at.caption)
+    _go(at, 3)
+    _go(at, 2)                                              # survives a page switch
+    assert at.radio(key="w.balance.numeric_summary").value == "mean"

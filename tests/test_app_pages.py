@@ -181,7 +181,8 @@ def test_survival_page_shows_the_cox_table_and_forest_plot_for_the_001_preset():
 def test_report_offers_every_download(at):
     _go(at, 4)
     labels = set(_labels(at))
-    assert {"Slide as PNG", "Slide as PDF", "Kaplan-Meier, unmatched", "Kaplan-Meier, matched", "CONSORT flow",
+    assert {"Slide as PNG", "Slide as PDF", "Kaplan-Meier, unmatched", "Kaplan-Meier, matched",
+            "Kaplan-Meier, sensitivity analysis", "CONSORT flow",
             "Love plot (balance)", "Propensity-score overlap", "Table 1 (CSV)", "Table 1 (XLSX)",
             "Matched cohort (CSV)", "Settings (JSON)", "Download all (zip)"} <= labels
 

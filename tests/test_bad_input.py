@@ -6,6 +6,7 @@ Cases that must *work* despite looking odd (an XLSX renamed to .csv) expect exit
 """
 import io
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -64,6 +65,7 @@ def xlsx_bytes(text_csv: str) -> bytes:
     return buf.getvalue()
 
 
+DOUBLE_STOP = re.compile(r"(?<!\.)\.\.(?!\.)")  # a problem text ending in '.' joined with another '.'; not '...'
 n = 80
 # no single covariate separates the groups, a combination does: fitted propensity scores of exactly 0 or 1
 _X1 = np.tile([0, 1, 2, 3, 0, 1, 2, 3, 0.5, 2.5], n // 10).astype(float)
@@ -141,4 +143,66 @@ def test_bad_input(case, name, content, settings, code, words, tmp_path, capsys)
     assert words.lower() in err.lower(), err
     assert "Traceback" not in err and "internal error" not in err
     assert err.count("\n") == 1 and "Fix:" in err
+    assert not DOUBLE_STOP.search(err) and "<settings>" not in err, err
     assert not out.exists()
+
+
+def test_data_errors_name_the_validate_command_with_the_real_paths(tmp_path, capsys):
+    """The stop before the analysis lists data rows, ends each problem once with '.' and gives the exact
+    validate command to run (with the settings file of this run, not a placeholder)."""
+    import shlex
+
+    data = tmp_path / "my data.csv"
+    data.write_text(demo_csv(death_date={10: "1990-01-01"}, last_followup_date={12: "2199-01-01"}))
+    (tmp_path / "s.json").write_text(preset())
+    assert main(["run", "--data", str(data), "--settings", str(tmp_path / "s.json"),
+                 "--out", str(tmp_path / "out"), "--no-figures"]) == 1
+    err = capsys.readouterr().err
+    assert "data row 11, column 'death_date'" in err and "data row 13, column 'last_followup_date'" in err
+    assert not DOUBLE_STOP.search(err) and ").;" not in err
+    assert err.rstrip().endswith(f"To list every one with its fix, run: python -m pannet_core validate "
+                                 f"--data {shlex.quote(str(data))} --settings {shlex.quote(str(tmp_path / 's.json'))}")
+    assert f"'{data}'" in err   # a path with a space is quoted for the shell
+
+
+def test_run_without_chromium_suggests_no_figures(monkeypatch, tmp_path, capsys):
+    monkeypatch.setenv("BROWSER_PATH", str(tmp_path / "no-such-chromium"))
+    (tmp_path / "d.csv").write_text(generic())
+    (tmp_path / "s.json").write_text(gsettings())
+    out = tmp_path / "out"
+    assert main(["run", "--data", str(tmp_path / "d.csv"), "--settings", str(tmp_path / "s.json"),
+                 "--out", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert "needs a Chromium browser" in err and "--no-figures" in err and "apt-get install chromium" in err
+    assert err.count("\n") == 1 and not out.exists()
+    assert main(["run", "--data", str(tmp_path / "d.csv"), "--settings", str(tmp_path / "s.json"),
+                 "--out", str(out), "--no-figures"]) == 0
+
+
+# `validate` must call a file unusable (exit 1) exactly when `run` refuses it for its survival times
+# (case, data content, exit code of both commands, words expected in validate's output)
+TIME_ZERO_CASES = [
+    ("censored at time 0", generic(days=[0.0] + [100.0] * (n - 1), dead=[0] + [1] * (n - 1)), 1,
+     "ERROR: data row 1, column 'days', value 0.0: The follow-up time is 0 and the patient had no event"),
+    ("every time zero", generic(days=[0.0] * n, dead=[1] * (n // 2) + [0] * (n // 2)), 1,
+     "ERROR: the file, column 'days': Every time in 'days' is 0"),
+    ("every time zero, every patient with an event", generic(days=[0.0] * n, dead=[1] * n), 1, "Every time"),
+    ("event at time 0 is only a warning", generic(days=[0.0] + [100.0] * (n - 1), dead=[1] * n), 0,
+     "WARNING: data row 1, column 'days', value 0.0: The follow-up time is 0 with an event"),
+    ("event coded yes/no, censored at time 0", generic(days=[0.0] + [100.0] * (n - 1),
+                                                       dead=["nej"] + ["ja"] * (n - 1)), 1, "censored at time 0"),
+]
+
+
+@pytest.mark.parametrize("case, content, code, words", TIME_ZERO_CASES, ids=[c[0] for c in TIME_ZERO_CASES])
+def test_validate_agrees_with_run_on_zero_times(case, content, code, words, tmp_path, capsys):
+    (tmp_path / "d.csv").write_text(content)
+    (tmp_path / "s.json").write_text(gsettings())
+    rc = main(["validate", "--data", str(tmp_path / "d.csv"), "--settings", str(tmp_path / "s.json")])
+    out = capsys.readouterr().out
+    assert rc == code, out
+    assert words in out, out
+    assert ("NOT usable" in out) == (code == 1)
+    rc_run = main(["run", "--data", str(tmp_path / "d.csv"), "--settings", str(tmp_path / "s.json"),
+                   "--out", str(tmp_path / "out"), "--no-figures"])
+    assert rc_run == code, capsys.readouterr().err

@@ -73,6 +73,26 @@ def test_matched_cohort_csv_has_every_row_and_empty_pairs_for_unmatched(run_out)
     assert mc.loc[mc["matched"] == 1, "pair"].notna().all()
     assert mc["pair"].nunique() == len(doc["pairs"])
     assert not (run_out / "figures").exists()  # --no-figures
+    # the pair id is written as a whole number (42, not 42.0) and empty for unmatched rows
+    import csv
+
+    with open(run_out / "matched_cohort.csv", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert all(r["pair"].isdigit() for r in rows if r["matched"] == "1")
+    assert all(r["pair"] == "" for r in rows if r["matched"] == "0")
+    assert {int(r["pair"]) for r in rows if r["pair"]} == set(mc["pair"].dropna().astype(int))
+
+
+def test_table1_counts_in_results_json_are_whole_numbers(run_out):
+    import re
+
+    doc = json.loads((run_out / "results.json").read_text())
+    for table in ("table1", "table1_matched"):
+        counts = [r[k] for r in doc[table] for k in ("treated_n", "control_n")]
+        assert counts and all(type(c) is int for c in counts), table
+    text = (run_out / "results.json").read_text()
+    assert not re.search(r'"(treated|control)_n": \d+\.0\b', text)
+    assert re.search(r'"treated_n": \d+,', text)
 
 
 def test_generic_columns_settings_run(tmp_path, run_out):
@@ -94,6 +114,8 @@ def test_generic_columns_settings_run(tmp_path, run_out):
     doc = json.loads((tmp_path / "out" / "results.json").read_text())
     assert doc["n"] == 194 and "flow" not in doc
     assert doc["km"]["unmatched"]["treated"]["n"] == 65
+    # nobody is dropped by a generic settings file (a bad row is refused instead): a header-only list
+    assert (tmp_path / "out" / "excluded_patients.csv").read_text() == "patient_id,step,reason\n"
 
 
 def _write(path: Path, content) -> Path:

@@ -17,9 +17,10 @@ from pannet_core.settings import load_preset
 pytestmark = pytest.mark.skipif(not export.browser_available(),
                                 reason="no Chromium found (install Debian's chromium or set BROWSER_PATH)")
 
-# the Pan-NET preset adds the CONSORT flow to the figures every analysis has
-EXPECTED = {"consort.png", "km_os_unmatched.png", "km_os_matched.png", "love_plot.png", "ps_overlap.png",
-            "summary_slide.png"}
+# the Pan-NET preset adds the CONSORT flow and (seed 000) the sensitivity analysis to the figures every
+# analysis has
+EXPECTED = {"consort.png", "km_os_unmatched.png", "km_os_matched.png", "km_os_sensitivity.png", "love_plot.png",
+            "ps_overlap.png", "summary_slide.png"}
 
 
 def test_run_writes_every_figure_as_png(tmp_path):

@@ -22,6 +22,8 @@ def _frame(n: int, seed: int) -> pd.DataFrame:
         "d": pd.to_datetime(rng.choice(["2020-01-03", None, "1999-12-31"], n)),
         "o": np.array(rng.choice(["x", "y"], n), dtype=object),
         "bb": rng.random(n) > .5,
+        "k": pd.array(rng.choice(np.array([1, -7, 10**15, None], dtype=object), n), dtype="Int64"),
+        "k32": pd.array(rng.choice(np.array([0, 42, None], dtype=object), n), dtype="Int32"),
     })
 
 
@@ -65,3 +67,17 @@ def test_labelled_columns_give_the_pandas_text():
     assert _labelled(pd.Series([0.5, 1.5])) is None  # few rows: formatted directly
     assert _arrow_text(pd.Series(pd.array(["x", None], dtype="str"))).to_pylist() == ["x", ""]
     assert _arrow_text(pd.Series(pd.array(["x,y", None], dtype="str"))) is None  # needs quotes
+
+
+def test_nullable_integers_are_written_without_falling_back(tmp_path, monkeypatch):
+    """matched_cohort.csv's pair column is Int64: written as 42 (not 42.0), empty for <NA>, on the fast path."""
+    f = pd.DataFrame({"pair": pd.array([42, None, 7, None], dtype="Int64"), "x": [0.5, 1.0, 2.0, np.nan]})
+    expected = f.to_csv(index=False)
+    assert expected == "pair,x\n42,0.5\n,1.0\n7,2.0\n,\n"
+
+    def no_pandas(*args, **kwargs):
+        raise AssertionError("write_csv fell back to DataFrame.to_csv")
+
+    monkeypatch.setattr(pd.DataFrame, "to_csv", no_pandas)
+    write_csv(f, tmp_path / "b.csv")
+    assert (tmp_path / "b.csv").read_text() == expected

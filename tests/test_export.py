@@ -169,8 +169,8 @@ def test_bundle_zip_contains_everything(result, table, fake_render):
     zf = zipfile.ZipFile(io.BytesIO(data))
     names = set(zf.namelist())
     expected = {f"figures/{n}" for n in GENERIC_FIGURES} | {
-        "table1.csv", "table1.xlsx", "matched_cohort.csv", "settings.json", "results.json", "fingerprint.txt",
-        "versions.txt"}
+        "table1.csv", "table1.xlsx", "matched_cohort.csv", "excluded_patients.csv", "settings.json", "results.json",
+        "fingerprint.txt", "versions.txt"}
     assert names == expected
     assert Settings.from_json(zf.read("settings.json")) == result.settings
     assert json.loads(zf.read("results.json"))["n_treated"] == result.n_treated
@@ -246,3 +246,23 @@ def test_background_reload_leaves_unknown_kaleido_alone():
     o = Other()
     export._reload_in_background(o)
     assert "_return_kaleido_tab" not in vars(o)
+
+
+def test_sensitivity_km_is_exported_when_the_analysis_has_one(result):
+    """Every figure of the Survival page can be exported: the sensitivity-analysis KM of seed 000 too."""
+    from pannet_core.demo import make_demo_cohort
+    from pannet_core.settings import load_preset
+
+    assert result.sensitivity is None
+    assert not [k for k in export.result_figures(result) if k.endswith("_sensitivity")]   # generic: none
+    r = pipeline.run_analysis(load_preset("primary_tumour_resection"), make_demo_cohort())
+    assert r.sensitivity is not None
+    figs = export.result_figures(r)
+    assert list(figs)[:3] == ["km_os_unmatched", "km_os_matched", "km_os_sensitivity"]
+    sens = figs["km_os_sensitivity"]
+    assert "sensitivity analysis (matched, without liver resection)" in sens.layout.title.text
+    # drawn from the sensitivity comparison, which has fewer patients than the matched one
+    assert r.sensitivity.km_treated.n < r.matched.km_treated.n
+    assert sens.to_json() != figs["km_os_matched"].to_json()
+    r001 = pipeline.run_analysis(load_preset("liver_surgery_tha"), make_demo_cohort())
+    assert r001.sensitivity is None and "km_os_sensitivity" not in export.result_figures(r001)

@@ -74,3 +74,48 @@ def test_missing_column_is_named():
 def test_header_only_file():
     with pytest.raises(PanNetError, match="no patients"):
         prepare_generic(table().iloc[:0], COLS)
+
+
+def _generic_settings(missing):
+    from pannet_core.settings import Settings
+
+    return Settings.from_dict({
+        "columns": {"id": "pid", "treatment": "trt", "time": "days", "event": "dead", "time_unit": "days"},
+        "propensity": {"covariates": ["stage", "age"], "categorical": ["stage"], "missing": missing},
+        "matching": {"ratio": 1, "caliper": 0.5, "caliper_scale": "ps_absolute"},
+    })
+
+
+def _cohort_with_missing_stage(n=200, seed=3):
+    rng = np.random.default_rng(seed)
+    stage = rng.choice(["I", "II", "III"], n).astype(object)
+    stage[rng.random(n) < 0.2] = None
+    return pd.DataFrame({"pid": np.arange(1, n + 1), "trt": rng.integers(0, 2, n),
+                         "days": rng.integers(1, 2000, n).astype(float), "dead": rng.integers(0, 2, n),
+                         "stage": stage, "age": rng.normal(60, 10, n).round()})
+
+
+def test_missing_level_gives_missing_categories_their_own_level():
+    from pannet_core import pipeline
+
+    data = _cohort_with_missing_stage()
+    n_missing = int(data["stage"].isna().sum())
+    assert n_missing > 10
+    res = pipeline.run_analysis(_generic_settings("level"), data)
+    # every patient can be matched: nobody is left out for a missing covariate
+    assert not (res.data["reason"] == "missing covariate").any()
+    assert "stage=N/A" in set(res.balance["variable"])
+    # the N/A patients are the missing ones, counted in the level's own balance row
+    assert (res.data["stage"] == "N/A").sum() == n_missing
+    assert data["stage"].isna().sum() == n_missing  # the input is not modified
+
+
+def test_missing_drop_leaves_patients_with_a_missing_category_unmatched_with_the_reason():
+    from pannet_core import pipeline
+
+    data = _cohort_with_missing_stage()
+    res = pipeline.run_analysis(_generic_settings("drop"), data)
+    missing_ids = set(data.loc[data["stage"].isna(), "pid"])
+    flagged = set(res.data.loc[res.data["reason"] == "missing covariate", "patient_id"])
+    assert flagged == missing_ids
+    assert "stage=N/A" not in set(res.balance["variable"])

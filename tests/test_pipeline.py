@@ -80,3 +80,28 @@ def test_cox_reference_levels_follow_the_dictionary(demo):
     assert ref["sex"] == "female"                 # ref female
     assert ref["functioning"] == "no"
     assert ref["age_group_001"] == "<50"          # ordered bins: the first bin
+
+
+@pytest.mark.parametrize("how", ["median", "mean"])
+def test_table1_numeric_rows_follow_balance_numeric_summary(demo, how):
+    """balance.numeric_summary chooses median (IQR) + Mann-Whitney or mean (SD) + Welch for both Table 1s."""
+    from pannet_core.table1 import _fmt_num
+
+    s = load_preset("primary_tumour_resection")
+    s = s.with_values("propensity", covariates=tuple("age" if c == "age_group" else c for c in s.propensity.covariates),
+                      categorical=tuple(c for c in s.propensity.categorical if c != "age_group"))
+    s = s.with_values("balance", numeric_summary=how)
+    r = pipeline.run_analysis(s, demo)
+    treated = r.data.loc[r.data["treated"], "age"].dropna().to_numpy(float)
+    if how == "mean":
+        expected = f"{_fmt_num(treated.mean())} ({_fmt_num(treated.std(ddof=1))})"
+    else:
+        q1, med, q3 = np.percentile(treated, [25, 50, 75])
+        expected = f"{_fmt_num(med)} ({_fmt_num(q1)}-{_fmt_num(q3)})"
+    for t1 in (r.table1, r.table1_matched):
+        age = t1.loc[t1["variable"] == "age"]
+        assert len(age) == 1
+        assert age["test"].iloc[0] == ("t-test (Welch)" if how == "mean" else "Mann-Whitney U")
+        assert ("-" in age["treated_summary"].iloc[0]) == (how == "median")
+    assert r.table1.loc[r.table1["variable"] == "age", "treated_summary"].iloc[0] == expected
+    assert results_json(r)["settings"]["balance"]["numeric_summary"] == how

@@ -61,3 +61,37 @@ def test_report_zip_accounts_for_every_patient():
     assert not set(cohort["patient_id"]) & set(excluded["patient_id"])
     unmatched = cohort[cohort["matched"] == 0]
     assert len(unmatched) > 0 and unmatched["reason"].notna().all() and unmatched["pair"].isna().all()
+
+
+def test_run_lists_every_excluded_patient_with_a_reason(demo_csv, tmp_path):
+    """Issue 5, item 3 headless: ``run`` writes excluded_patients.csv, byte-identical to the report zip's, and
+    every patient of the file is in it or in matched_cohort.csv, never in both."""
+    import io
+    import zipfile
+
+    import pandas as pd
+
+    from pannet_core import export, pipeline
+    from pannet_core.settings import load_preset
+
+    out = tmp_path / "out"
+    assert main(["run", "--data", str(demo_csv), "--settings", str(PRESETS / "primary_tumour_resection.json"),
+                 "--out", str(out), "--no-figures"]) == 0
+    assert sorted(p.name for p in out.iterdir()) == ["excluded_patients.csv", "matched_cohort.csv", "results.json"]
+    excluded = pd.read_csv(out / "excluded_patients.csv")
+    cohort = pd.read_csv(out / "matched_cohort.csv")
+    doc = json.loads((out / "results.json").read_text())
+    table = pd.read_csv(demo_csv)
+    assert list(excluded.columns) == ["patient_id", "step", "reason"]
+    assert len(excluded) == 733 - doc["n"] == sum(r["n_excluded"] for r in doc["flow"])
+    assert excluded["reason"].notna().all() and excluded["step"].notna().all()
+    # per step, as many rows as the flow excludes there
+    assert excluded["step"].value_counts().to_dict() == {r["step"]: r["n_excluded"] for r in doc["flow"]
+                                                         if r["n_excluded"]}
+    assert set(excluded["patient_id"]) | set(cohort["patient_id"]) == set(table["patient_id"])
+    assert not set(excluded["patient_id"]) & set(cohort["patient_id"])
+    unmatched = cohort[cohort["matched"] == 0]
+    assert len(unmatched) and unmatched["reason"].notna().all() and unmatched["pair"].isna().all()
+    result = pipeline.run_analysis(load_preset("primary_tumour_resection"), make_demo_cohort())
+    zf = zipfile.ZipFile(io.BytesIO(export.bundle_zip(result, table, figures=False)))
+    assert zf.read("excluded_patients.csv") == (out / "excluded_patients.csv").read_bytes()

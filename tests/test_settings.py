@@ -107,3 +107,20 @@ def test_both_or_neither_kind_is_rejected():
 def test_unknown_preset_lists_the_known_ones():
     with pytest.raises(SettingsError, match="primary_tumour_resection"):
         load_preset("nope")
+
+
+def test_table1_numeric_summary_round_trips_and_is_checked():
+    d = json.loads(json.dumps(CONTRACT_EXAMPLE))
+    assert Settings.from_dict(d).balance.numeric_summary == "median"      # default: median (IQR)
+    d["balance"] = {"threshold": 0.2, "numeric_summary": "mean"}
+    s = Settings.from_dict(d)
+    assert s.balance.numeric_summary == "mean" and s.to_dict()["balance"] == d["balance"]
+    assert Settings.from_json(s.to_json()) == s
+    assert s.with_values("balance", numeric_summary="median") != s
+    d["balance"]["numeric_summary"] = "average"
+    with pytest.raises(SettingsError) as info:
+        Settings.from_dict(d)
+    msg = info.value.message
+    assert "balance.numeric_summary is 'average'" in msg and '"median"' in msg and '"mean"' in msg
+    assert 'Fix: Write "numeric_summary": "median" or "numeric_summary": "mean".' in msg
+    assert info.value.exit_code == 2

@@ -55,7 +55,7 @@ def test_one_of_death_or_followup_is_enough():
 def test_duplicate_ids_listed_each_time():
     probs = validate(base(patient_id=[7, 7, 7]), today=TODAY)
     dup = [p for p in probs if "more than once" in p.problem]
-    assert [p.row for p in dup] == [2, 3] and "first in row 1" in dup[0].problem
+    assert [p.row for p in dup] == [2, 3] and "first in data row 1" in dup[0].problem
 
 
 def test_text_in_numeric_and_bad_category():
