@@ -8,7 +8,7 @@ import streamlit as st
 
 st.set_page_config(layout="wide", page_title="PanNET Board", page_icon=":material/monitoring:")
 
-from board import auth, profile, sidebar, state, style  # noqa: E402  (set_page_config must come first)
+from board import auth, entry, profile, sidebar, state, style  # noqa: E402  (set_page_config must come first)
 
 auth.gate()  # no-op unless PANNET_REQUIRE_LOGIN is set
 state.ensure_initialised()
@@ -29,4 +29,5 @@ with profile.timed(f"run:{page.url_path or 'data'}", whole_run=True):
         sidebar.render(with_counts=page.url_path != "matching")
     sidebar.demo_banner()
     state.show_messages()
+    entry.mark()  # the page may run: the gate and the sidebar are in front of it
     page.run()

@@ -6,6 +6,9 @@ from board.sidebar import preset_label
 from pannet_core import schema
 from pannet_core.errors import PanNetError
 from pannet_core.settings import preset_names
+from board.entry import require_app
+
+require_app()  # a bare deep link on a fresh server: through app.py first (board/entry.py)
 
 st.title("Data")
 state.show_messages()  # messages queued by a widget callback (app.py shows them first when it runs)

@@ -4,6 +4,9 @@ import streamlit as st
 from board import cached, figs, state
 from pannet_core import eligibility, figures, schema
 from pannet_core.settings import Rule
+from board.entry import require_app
+
+require_app()  # a bare deep link on a fresh server: through app.py first (board/entry.py)
 
 st.title("Eligibility")
 state.show_messages()  # messages queued by a widget callback (app.py shows them first when it runs)

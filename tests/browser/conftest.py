@@ -6,6 +6,7 @@ No browser is ever downloaded.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -44,10 +45,11 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def server_url():
+@contextlib.contextmanager
+def streamlit_server(**env_extra: str):
+    """A fresh ``streamlit run app.py`` on a free localhost port; yields its URL."""
     port = _free_port()
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, "PYTHONPATH": str(ROOT), **env_extra}
     log_path = Path(tempfile.gettempdir()) / f"pannet_streamlit_{port}.log"
     log = open(log_path, "w")
     proc = subprocess.Popen(
@@ -79,6 +81,12 @@ def server_url():
 
 
 @pytest.fixture(scope="session")
+def server_url():
+    with streamlit_server() as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
 def browser():
     from playwright.sync_api import sync_playwright
 
@@ -98,3 +106,9 @@ def page(browser, server_url):
     pg.wait_for_selector("h1")
     yield pg
     context.close()
+
+
+@pytest.fixture
+def fresh_server():
+    """``streamlit_server`` itself: ``with fresh_server(ENV="1") as url:`` starts a new server."""
+    return streamlit_server
