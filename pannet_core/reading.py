@@ -605,7 +605,7 @@ def read_table(source: Any, filename: str | None = None, column_map: dict | None
         return ReadResult(frame=frame, mapping={}, unmapped=unmapped, notes=notes, raw=raw, problems=[],
                           dictionary=False)
     raw = _rename(raw, mapping, unmapped, notes)
-    frame, problems = coerce_to_schema(raw)
+    frame, problems = _coerce_frame(raw, stripped=True)  # raw's text cells are stripped already
     notes.extend(p.problem for p in problems if p.row is None)
     frame.attrs[_PROBLEMS_ATTR] = list(problems)
     return ReadResult(frame=frame, mapping=mapping, unmapped=unmapped, notes=notes, raw=raw,
@@ -627,10 +627,14 @@ def _cell_problems(col: str, values: pd.Series, mask: np.ndarray, problem: str, 
     return [Problem(int(i) + 1, col, v, problem.format(v=v), fix, severity) for i, v in zip(idx, vals)]
 
 
-def _text(s: pd.Series) -> pd.Series:
-    """Values as stripped text (whole floats without '.0'), missing kept."""
+def _text(s: pd.Series, stripped: bool = False) -> pd.Series:
+    """Values as stripped text (whole floats without '.0'), missing kept.
+
+    ``stripped=True``: ``str`` cells are already stripped (``read_table`` cleaned them), so
+    they are returned as they are instead of being stripped a second time.
+    """
     if s.dtype == "str":
-        return s.str.strip()
+        return s if stripped else s.str.strip()
     if pd.api.types.is_bool_dtype(s):
         return s.map(lambda v: v if pd.isna(v) else ("true" if v else "false")).astype("str")
     if pd.api.types.is_numeric_dtype(s):
@@ -658,10 +662,10 @@ def _via_uniques(t: pd.Series, fn) -> pd.Series:
     return pd.Series(res.array.take(codes, allow_fill=True), index=t.index, name=t.name)
 
 
-def _coerce_id(s: pd.Series) -> pd.Series:
+def _coerce_id(s: pd.Series, stripped: bool = False) -> pd.Series:
     if pd.api.types.is_integer_dtype(s):
         return s.astype("Int64")
-    t = _text(s)
+    t = _text(s, stripped)
     present = t.dropna()
     if len(present) and present.str.fullmatch(r"[+-]?\d{1,15}").all():
         return pd.to_numeric(t).astype("Int64")
@@ -682,14 +686,14 @@ def _unit_strip(t: pd.Series, unit: str) -> pd.Series:
     return t
 
 
-def _coerce_number(col: str, s: pd.Series, integer: bool) -> tuple[pd.Series, list[Problem]]:
+def _coerce_number(col: str, s: pd.Series, integer: bool, stripped: bool = False) -> tuple[pd.Series, list[Problem]]:
     f = BY_NAME[col]
     if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
         num = s.astype(float)
         bad = np.zeros(len(s), dtype=bool)
         probs: list[Problem] = []
     else:
-        t = _text(s)
+        t = _text(s, stripped)
         t2 = _unit_strip(t, f.unit).str.replace(r"^([+-]?\d*),(\d+)$", r"\1.\2", regex=True)
         num = _to_float(t2)
         if col in VALUE_INDEX and VALUE_INDEX[col]:
@@ -711,10 +715,10 @@ def _coerce_number(col: str, s: pd.Series, integer: bool) -> tuple[pd.Series, li
     return num.astype("float64"), probs
 
 
-def _coerce_yesno(col: str, s: pd.Series) -> tuple[pd.Series, list[Problem]]:
+def _coerce_yesno(col: str, s: pd.Series, stripped: bool = False) -> tuple[pd.Series, list[Problem]]:
     if pd.api.types.is_bool_dtype(s):
         return s.astype("boolean"), []
-    t = _text(s)
+    t = _text(s, stripped)
     codes, uniq = pd.factorize(t)  # look each distinct spelling up once
     hits = [VALUE_INDEX[col].get(normalise(u)) or None for u in uniq]
     yes = np.array([h == "yes" for h in hits] + [False])[codes]
@@ -728,9 +732,9 @@ def _coerce_yesno(col: str, s: pd.Series) -> tuple[pd.Series, list[Problem]]:
     return out.astype("boolean"), probs
 
 
-def _coerce_category(col: str, s: pd.Series) -> tuple[pd.Series, list[Problem]]:
+def _coerce_category(col: str, s: pd.Series, stripped: bool = False) -> tuple[pd.Series, list[Problem]]:
     f = BY_NAME[col]
-    t = _text(s)
+    t = _text(s, stripped)
     if t.isin(f.allowed).to_numpy().sum() == t.notna().to_numpy().sum():  # already canonical
         return t, []
     hit = _lookup(t, VALUE_INDEX[col])
@@ -776,7 +780,7 @@ def _serial(v: pd.Series) -> pd.Series:
     return out
 
 
-def _coerce_date(col: str, s: pd.Series) -> tuple[pd.Series, list[Problem]]:
+def _coerce_date(col: str, s: pd.Series, stripped: bool = False) -> tuple[pd.Series, list[Problem]]:
     if pd.api.types.is_datetime64_any_dtype(s):
         return s.dt.tz_localize(None).dt.normalize().astype("datetime64[ns]") if getattr(s.dt, "tz", None) \
             else s.dt.normalize().astype("datetime64[ns]"), []
@@ -784,7 +788,7 @@ def _coerce_date(col: str, s: pd.Series) -> tuple[pd.Series, list[Problem]]:
         out = _serial(s.astype(float))
         bad = (s.notna() & out.isna()).to_numpy()
         return out, _cell_problems(col, s, bad, "{v!r} is not a date.", _DATE_FIX)
-    t = _text(s)
+    t = _text(s, stripped)
     out = _via_uniques(t, lambda u: pd.to_datetime(u, format="%Y-%m-%d", errors="coerce").astype("datetime64[ns]"))
     todo = t.notna() & out.isna()
     probs: list[Problem] = []
@@ -842,6 +846,11 @@ def coerce_to_schema(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[Problem]]:
         One per cell that could not be converted (that cell is missing in
         ``typed``), plus a warning when dates were read as month/day/year.
     """
+    return _coerce_frame(frame, stripped=False)
+
+
+def _coerce_frame(frame: pd.DataFrame, stripped: bool) -> tuple[pd.DataFrame, list[Problem]]:
+    """:func:`coerce_to_schema`; ``stripped``: text cells are already stripped (see :func:`_text`)."""
     if not isinstance(frame, pd.DataFrame):
         raise PanNetError(f"Expected a table, got a {type(frame).__name__}.", "Read the file with read_table first.")
     if frame.columns.duplicated().any():
@@ -854,16 +863,16 @@ def coerce_to_schema(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[Problem]]:
         if f is None:
             return s, []
         if f.type == "id":
-            return _coerce_id(s), []
+            return _coerce_id(s, stripped), []
         if f.type == "text":
-            return _text(s), []
+            return _text(s, stripped), []
         if f.type in ("number", "integer"):
-            return _coerce_number(c, s, f.type == "integer")
+            return _coerce_number(c, s, f.type == "integer", stripped)
         if f.type == "yesno":
-            return _coerce_yesno(c, s)
+            return _coerce_yesno(c, s, stripped)
         if f.type == "category":
-            return _coerce_category(c, s)
-        return _coerce_date(c, s)
+            return _coerce_category(c, s, stripped)
+        return _coerce_date(c, s, stripped)
 
     ks = range(frame.shape[1])
     done = _map_columns(one, ks) if len(frame) >= 50_000 else [one(k) for k in ks]

@@ -48,3 +48,13 @@ def test_rows_to_keep_drops_only_trailing_empty_rows():
     assert _rows_to_keep(f.iloc[:3]) == 3
     assert _rows_to_keep(f.iloc[3:]) == 0
     assert _rows_to_keep(f.iloc[:0]) == 0
+
+
+def test_text_of_already_stripped_cells_is_left_as_it_is():
+    from pannet_core.reading import _text
+
+    s = _col(["a", None, "b c"])
+    assert _text(s, stripped=True) is s
+    padded = _col([" a ", None])
+    assert _text(padded).tolist()[0] == "a"
+    assert _text(padded, stripped=True).tolist()[0] == " a "  # the caller promised stripped cells
