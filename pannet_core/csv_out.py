@@ -127,9 +127,10 @@ def _labelled(col: pd.Series):
     if dt == np.float64:
         a = col.to_numpy()
         if n > 1000 and not (np.signbit(a) & (a == 0)).any():  # as _float_column
-            uniq, inverse = np.unique(a, return_inverse=True)
+            codes, uniq = pd.factorize(a)  # hashing, not sorting; NaN -> -1
             if len(uniq) * 4 < n:
-                return _Labels(_floats(uniq), inverse)
+                labels = _floats(np.asarray(uniq, dtype=np.float64)) + [""]
+                return _Labels(labels, np.where(codes < 0, len(labels) - 1, codes))
         return None
     if dt == np.bool_:
         return _Labels(["False", "True"], col.to_numpy().astype(np.int8))
@@ -152,10 +153,11 @@ def _labelled(col: pd.Series):
         days = a.astype("datetime64[D]")
         if (days[~nat] != a[~nat]).any():
             return None
-        uniq, inverse = np.unique(days.view("int64"), return_inverse=True)
+        codes, uniq = pd.factorize(days.view("int64"))  # NaT is a value here, labelled ""
+        uniq = np.asarray(uniq, dtype=np.int64)
         labels = np.datetime_as_string(uniq.view("datetime64[D]"), unit="D").astype(object)
         labels[np.isnat(uniq.view("datetime64[D]"))] = ""
-        return _Labels(labels.tolist(), inverse)
+        return _Labels(labels.tolist(), codes)
     return None
 
 

@@ -81,3 +81,14 @@ def test_nullable_integers_are_written_without_falling_back(tmp_path, monkeypatc
     monkeypatch.setattr(pd.DataFrame, "to_csv", no_pandas)
     write_csv(f, tmp_path / "b.csv")
     assert (tmp_path / "b.csv").read_text() == expected
+
+
+def test_labelled_floats_and_dates_with_missing_values():
+    from pannet_core.csv_out import _labelled
+
+    a = np.tile([0.5, np.nan, 2.0, 1e16], 500)
+    lab = _labelled(pd.Series(a))
+    assert [lab.labels[c] for c in lab.codes[:4]] == ["0.5", "", "2.0", "1e+16"]
+    d = pd.Series(pd.to_datetime(["2020-01-03", None, "1999-12-31"] * 400))
+    lab = _labelled(d)
+    assert [lab.labels[c] for c in lab.codes[:3]] == ["2020-01-03", "", "1999-12-31"]
