@@ -142,7 +142,11 @@ def missing_as_level(frame: pd.DataFrame, covariates, categorical=()) -> pd.Data
         return frame
     out = frame.copy()
     for c in todo:
-        out[c] = as_levels(out[c], "level")
+        col = out[c]
+        if not isinstance(col.dtype, pd.CategoricalDtype):
+            # levels as text, so that "N/A" never sits among numbers (mixed categories break the design)
+            col = col.astype(object).where(col.isna(), col.astype(str)).astype("str")
+        out[c] = as_levels(col, "level")
     return out
 
 

@@ -119,3 +119,21 @@ def test_missing_drop_leaves_patients_with_a_missing_category_unmatched_with_the
     flagged = set(res.data.loc[res.data["reason"] == "missing covariate", "patient_id"])
     assert flagged == missing_ids
     assert "stage=N/A" not in set(res.balance["variable"])
+
+
+def test_missing_level_on_a_numbers_as_text_column_gives_text_levels():
+    """Fuzz find: an object column of ints and None listed as categorical; N/A must not sit among numbers."""
+    from pannet_core import pipeline
+    from pannet_core.errors import PanNetError
+    from pannet_core.generic import missing_as_level
+
+    x2 = [None] * 26 + [0, -1, 0]
+    t = pd.DataFrame({"pid": range(29), "trt": [0] * 27 + [1, 1], "t": 1.0, "e": 0, "x2": pd.Series(x2, dtype=object)})
+    out = missing_as_level(t, ["x2"], ["x2"])
+    assert list(out["x2"].cat.categories) == ["-1", "0", "N/A"]
+    assert out["x2"].tolist().count("N/A") == 26
+    from pannet_core.settings import Settings
+    s = Settings.from_dict({"columns": {"id": "pid", "treatment": "trt", "time": "t", "event": "e"},
+                            "propensity": {"covariates": ["x2"], "categorical": ["x2"]}})
+    with pytest.raises(PanNetError):  # a level in one group only: our message, not an IndexError
+        pipeline.run_analysis(s, t)
