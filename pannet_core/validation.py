@@ -366,6 +366,13 @@ def _validate_generic(frame: pd.DataFrame, settings) -> list[Problem]:
                                                                     "no patient had the event, or none was "
                                                                     "censored; check the coding."),
                                  "error" if role == "treatment" else "warning"))
+        else:  # two values: can run tell which one means treated / event?
+            from .generic import _binary
+
+            try:
+                _binary(s.dropna(), col, role, c.treated_value if role == "treatment" else c.event_value)
+            except PanNetError as e:
+                probs.append(Problem(None, col, None, e.problem, e.fix, "error"))
         probs += _problems_at(s.isna().to_numpy(), col, s, f"The {role} is empty.",
                               f"Fill in the {role} for every patient, or remove the row.")
     return probs

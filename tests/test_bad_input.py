@@ -180,6 +180,7 @@ def test_run_without_chromium_suggests_no_figures(monkeypatch, tmp_path, capsys)
 
 
 # `validate` must call a file unusable (exit 1) exactly when `run` refuses it for its survival times
+# or for a treatment/event coding it cannot read
 # (case, data content, exit code of both commands, words expected in validate's output)
 TIME_ZERO_CASES = [
     ("censored at time 0", generic(days=[0.0] + [100.0] * (n - 1), dead=[0] + [1] * (n - 1)), 1,
@@ -191,6 +192,9 @@ TIME_ZERO_CASES = [
      "WARNING: data row 1, column 'days', value 0.0: The follow-up time is 0 with an event"),
     ("event coded yes/no, censored at time 0", generic(days=[0.0] + [100.0] * (n - 1),
                                                        dead=["nej"] + ["ja"] * (n - 1)), 1, "censored at time 0"),
+    # and for a two-valued coding it cannot read
+    ("event coded A/B", generic(dead=["A", "B"] * (n // 2)), 1, "Cannot tell which value of 'dead' means event"),
+    ("treatment coded A/B", generic(trt=["A", "B"] * (n // 2)), 1, "Cannot tell which value of 'trt' means treatment"),
 ]
 
 
