@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import PanNetError
+from .generic import _binary
 from .reading import _PROBLEMS_ATTR, _to_float, coerce_to_schema
 from .schema import BY_NAME, FIELDS, REQUIRED, REQUIRED_ONE_OF, Problem
 
@@ -259,30 +260,31 @@ def _validate_pannet(frame: pd.DataFrame, today: pd.Timestamp, typed: bool = Fal
 
 # ---------------------------------------------------------------------------
 # generic one-row-per-patient tables
-def _censored(frame: pd.DataFrame, c) -> np.ndarray | None:
-    """True where the event column says "censored" (as ``run`` reads it); None if its coding is unreadable."""
-    from .generic import _binary
+def _coding(frame: pd.DataFrame, col: str, role: str, chosen) -> tuple[np.ndarray | None, PanNetError | None]:
+    """How ``run`` reads a treatment or event column: 1, 0, or -1 where empty, per row.
 
-    if c.event not in frame.columns:
-        return None
-    s = frame[c.event]
+    Returns ``(codes, None)``, or ``(None, error)`` with the message ``run`` would stop with when it
+    cannot tell which value means treated / event (:func:`generic._binary`).
+    """
+    s = frame[col]
     known = s.notna().to_numpy()
     try:
-        event = _binary(s[known], c.event, "event", c.event_value)
-    except PanNetError:  # reported with the event column's other checks
-        return None
-    out = np.zeros(len(s), dtype=bool)
-    out[known] = event == 0
-    return out
+        codes = _binary(s[known], col, role, chosen)
+    except PanNetError as e:
+        return None, e
+    out = np.full(len(s), -1, dtype=np.int8)
+    out[known] = codes
+    return out, None
 
 
-def _time_zero_problems(frame: pd.DataFrame, c, zero: np.ndarray, vals, every: bool) -> list[Problem]:
+def _time_zero_problems(c, zero: np.ndarray, vals, every: bool, event: np.ndarray | None) -> list[Problem]:
     """Problems of follow-up times of exactly 0, with the same rules as :func:`generic.prepare_generic`.
 
     A patient censored at time 0 has no follow-up: an error, as ``run``
     refuses the file. An event at time 0 (death on the day of surgery) is
     allowed: a warning to check it. When every time is 0 there is nothing to
-    analyse: an error for the file.
+    analyse: an error for the file. ``event`` is :func:`_coding` of the event column (None when
+    it cannot be read).
     """
     probs: list[Problem] = []
     if every:
@@ -290,11 +292,11 @@ def _time_zero_problems(frame: pd.DataFrame, c, zero: np.ndarray, vals, every: b
                              "follow-up to analyse.",
                              f"Check the time column and columns.time_unit ({c.time_unit}) in the settings; times "
                              "are the follow-up from baseline to the event or the last contact.", "error"))
-    censored = _censored(frame, c)
-    if censored is None:  # event coding unknown: cannot tell censored from event
+    if event is None:  # event coding unknown: cannot tell censored from event
         return probs + _problems_at(zero, c.time, vals, "The follow-up time is 0.",
                                     "Check it: a patient censored at time 0 has no follow-up, and the analysis "
                                     "refuses such rows (an event at time 0 is allowed).", "warning")
+    censored = event == 0
     probs += _problems_at(zero & censored, c.time, vals,
                           "The follow-up time is 0 and the patient had no event: censored at time 0, the patient "
                           "has no follow-up.",
@@ -329,6 +331,9 @@ def _validate_generic(frame: pd.DataFrame, settings) -> list[Problem]:
         probs += _problems_at((ids.duplicated(keep="first") & ids.notna()).to_numpy(), c.id, vals,
                               lambda i: f"Id {vals[i]!r} is used more than once.",
                               "Keep one row per patient (this format has one row per patient).")
+    # run's reading of the two coded columns, once: (codes or None, run's error or None)
+    coding = {role: _coding(frame, col, role, c.treated_value if role == "treatment" else c.event_value)
+              for role, col in (("treatment", c.treatment), ("event", c.event)) if col in frame.columns}
     if c.time in frame.columns:
         raw = frame[c.time]
         if pd.api.types.is_numeric_dtype(raw) and not pd.api.types.is_bool_dtype(raw):
@@ -348,7 +353,8 @@ def _validate_generic(frame: pd.DataFrame, settings) -> list[Problem]:
                               "Follow-up times are zero or positive; check the dates they were computed from.")
         zero = np.isfinite(a) & (a == 0)
         if zero.any():
-            probs += _time_zero_problems(frame, c, zero, vals, bool(zero[np.isfinite(a)].all()))
+            probs += _time_zero_problems(c, zero, vals, bool(zero[np.isfinite(a)].all()),
+                                         coding.get("event", (None, None))[0])
     for role, col in (("treatment", c.treatment), ("event", c.event)):
         if col not in frame.columns:
             continue
@@ -366,13 +372,9 @@ def _validate_generic(frame: pd.DataFrame, settings) -> list[Problem]:
                                                                     "no patient had the event, or none was "
                                                                     "censored; check the coding."),
                                  "error" if role == "treatment" else "warning"))
-        else:  # two values: can run tell which one means treated / event?
-            from .generic import _binary
-
-            try:
-                _binary(s.dropna(), col, role, c.treated_value if role == "treatment" else c.event_value)
-            except PanNetError as e:
-                probs.append(Problem(None, col, None, e.problem, e.fix, "error"))
+        elif coding[role][1] is not None:  # two values, but run cannot tell which one means treated / event
+            e = coding[role][1]
+            probs.append(Problem(None, col, None, e.problem, e.fix, "error"))
         probs += _problems_at(s.isna().to_numpy(), col, s, f"The {role} is empty.",
                               f"Fill in the {role} for every patient, or remove the row.")
     return probs
