@@ -82,18 +82,11 @@ def show(fig: go.Figure, key: str, *, filename: str | None = None, height: int |
 
 
 def _km_builder(result, which: str, ci: bool) -> Callable:
-    s = result.settings
-    endpoint = figures.endpoint_name(s)
-    horizons = tuple(h for h in s.survival.horizons if h == 5) or tuple(s.survival.horizons[-1:])
-    title = f"{endpoint}, {'propensity-matched' if which == 'matched' else 'all analysed patients (unmatched)'}"
-    return lambda: figures.km_figure(
-        getattr(result, which), title=title, risk_times=list(s.survival.risk_times) or None, show_ci=ci,
-        horizon_marks=horizons, labels=figures.group_labels(s), endpoint=endpoint,
-        conf_level=s.survival.conf_level)
+    return lambda: export.km_figure_of(result, which, show_ci=ci)
 
 
 def km(result, which: str, ci: bool | None = None, *, screen: bool = False):
-    """Kaplan-Meier figure of ``result.unmatched`` or ``result.matched`` (as exported; ``screen``: untitled)."""
+    """Kaplan-Meier figure of ``result.unmatched``, ``.matched`` or ``.sensitivity`` (as exported; ``screen``: untitled)."""
     ci = show_ci() if ci is None else ci
     build = _km_builder(result, which, ci)
     name = f"km_{which}_ci{int(ci)}"
@@ -119,12 +112,9 @@ def overlap(result, *, screen: bool = False):
 
 
 def sensitivity_km(result, ci: bool | None = None, *, screen: bool = False):
-    """Kaplan-Meier figure of the sensitivity analysis (``result.sensitivity``; ``screen``: at KM_HEIGHT)."""
-    ci = show_ci() if ci is None else ci
-    name = f"km_sensitivity_ci{int(ci)}"
-    build = lambda: figures.km_figure(result.sensitivity, labels=figures.group_labels(result.settings),  # noqa: E731
-                                      show_ci=ci)
-    return sized(name, result, build, KM_HEIGHT) if screen else _get(name, result, build)
+    """Kaplan-Meier figure of the sensitivity analysis (``result.sensitivity``), as exported
+    (``screen``: untitled, at KM_HEIGHT)."""
+    return km(result, "sensitivity", ci, screen=screen)
 
 
 def forest_height(fig: go.Figure) -> int:

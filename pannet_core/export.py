@@ -259,6 +259,37 @@ def figure_png_auto(fig: go.Figure, *, scale: float = 2) -> bytes:
 
 
 # --------------------------------------------------------------------------- files
+def km_figure_of(result: Any, which: str, *, show_ci: bool = True) -> go.Figure:
+    """The Kaplan-Meier figure of ``result.<which>`` as exported (and drawn by the dashboard).
+
+    Parameters
+    ----------
+    result : AnalysisResult
+        A finished analysis.
+    which : {"unmatched", "matched", "sensitivity"}
+        The comparison; ``sensitivity`` is the matched analysis without liver resections (seed 000).
+    show_ci : bool
+        Draw the confidence bands.
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+        With the settings' numbers-at-risk times and confidence level, a mark at 5 years (or the
+        last horizon), the group labels and the endpoint, titled by the comparison.
+    """
+    from . import figures
+
+    s = result.settings
+    comp = getattr(result, which)
+    endpoint = figures.endpoint_name(s)
+    horizons = tuple(h for h in s.survival.horizons if h == 5) or tuple(s.survival.horizons[-1:])
+    what = {"matched": "propensity-matched", "unmatched": "all analysed patients (unmatched)"}.get(
+        which) or f"sensitivity analysis ({comp.label})"
+    return figures.km_figure(comp, title=f"{endpoint}, {what}", risk_times=list(s.survival.risk_times) or None,
+                             show_ci=show_ci, horizon_marks=horizons, labels=figures.group_labels(s),
+                             endpoint=endpoint, conf_level=s.survival.conf_level)
+
+
 def result_figures(result: Any) -> dict[str, go.Figure]:
     """File stem -> figure for every figure of a finished analysis.
 
@@ -271,22 +302,11 @@ def result_figures(result: Any) -> dict[str, go.Figure]:
 
     s = result.settings
     labels = figures.group_labels(s)
-    endpoint = figures.endpoint_name(s)
     ep = s.study.endpoint if getattr(s, "study", None) is not None else "os"
-    horizons = tuple(h for h in s.survival.horizons if h == 5) or tuple(s.survival.horizons[-1:])
-    risk = list(s.survival.risk_times) or None
     out: dict[str, go.Figure] = {}
-    for which in ("unmatched", "matched"):
-        comp = getattr(result, which)
-        title = f"{endpoint}, {'propensity-matched' if which == 'matched' else 'all analysed patients (unmatched)'}"
-        out[f"km_{ep}_{which}"] = figures.km_figure(comp, title=title, risk_times=risk, horizon_marks=horizons,
-                                                    labels=labels, endpoint=endpoint,
-                                                    conf_level=s.survival.conf_level)
-    sensitivity = getattr(result, "sensitivity", None)
-    if sensitivity is not None:
-        out[f"km_{ep}_sensitivity"] = figures.km_figure(
-            sensitivity, title=f"{endpoint}, sensitivity analysis ({sensitivity.label})", risk_times=risk,
-            horizon_marks=horizons, labels=labels, endpoint=endpoint, conf_level=s.survival.conf_level)
+    for which in ("unmatched", "matched", "sensitivity"):
+        if getattr(result, which, None) is not None:
+            out[f"km_{ep}_{which}"] = km_figure_of(result, which)
     out["love_plot"] = figures.love_plot(result.balance, threshold=s.balance.threshold)
     out["ps_overlap"] = figures.ps_overlap(result.data, labels=labels)
     if s.is_pannet and result.flow is not None and len(result.flow):

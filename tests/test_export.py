@@ -266,3 +266,17 @@ def test_sensitivity_km_is_exported_when_the_analysis_has_one(result):
     assert sens.to_json() != figs["km_os_matched"].to_json()
     r001 = pipeline.run_analysis(load_preset("liver_surgery_tha"), make_demo_cohort())
     assert r001.sensitivity is None and "km_os_sensitivity" not in export.result_figures(r001)
+
+
+def test_km_figure_of_is_what_the_export_and_the_dashboard_draw():
+    """One builder for every KM figure: the export's and (board/figs.py) the screen's; bands optional."""
+    from pannet_core.demo import make_demo_cohort
+    from pannet_core.settings import load_preset
+
+    r = pipeline.run_analysis(load_preset("primary_tumour_resection"), make_demo_cohort())
+    figs = export.result_figures(r)
+    for which in ("unmatched", "matched", "sensitivity"):
+        assert export.km_figure_of(r, which).to_json() == figs[f"km_os_{which}"].to_json()
+    with_bands = export.km_figure_of(r, "sensitivity")
+    without = export.km_figure_of(r, "sensitivity", show_ci=False)
+    assert len(without.data) < len(with_bands.data)
