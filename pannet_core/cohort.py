@@ -100,7 +100,7 @@ def prepare_cohort(frame: pd.DataFrame, settings) -> Cohort:
                             "Start from a preset (primary_tumour_resection or liver_surgery_tha).")
     if not isinstance(frame, pd.DataFrame) or "patient_id" not in frame:
         raise PanNetError("The table has no patient_id column.", "Map the patient identifier column to patient_id.")
-    if not frame["patient_id"].is_unique and frame["patient_id"].duplicated().any():
+    if not frame["patient_id"].is_unique:  # (NaN twice counts as a duplicate, as duplicated() says)
         dup = frame.loc[frame["patient_id"].duplicated(), "patient_id"].iloc[0]
         raise PanNetError(f"Patient id {dup!r} occurs more than once.", "Keep one row per patient.")
     study = settings.study
