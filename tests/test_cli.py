@@ -190,6 +190,15 @@ def test_whole_process_error_has_no_traceback(tmp_path):
     assert "Traceback" not in proc.stderr and "x.csv" in proc.stderr
 
 
+def test_run_turns_the_garbage_collector_back_on(run_out, tmp_path):
+    import gc
+
+    assert gc.isenabled()  # after the successful run of the run_out fixture
+    assert main(["run", "--data", str(tmp_path / "x.csv"), "--settings", str(PRESET), "--out",
+                 str(tmp_path / "o"), "--no-figures"]) == 1  # and after a failing one
+    assert gc.isenabled()
+
+
 def test_usage_error_exit_2(capsys):
     with pytest.raises(SystemExit) as info:
         main(["run", "--data", "x.csv"])
