@@ -168,14 +168,26 @@ def clean_column(col):
 
     s = pc.utf8_trim_whitespace(col)
     marker = pc.is_in(pc.utf8_lower(s), value_set=_markers_arrow())
-    return pc.if_else(pc.or_kleene(marker, pc.is_null(s)), pa.scalar(None, s.type), s)
+    # pa.nulls(1, type)[0], not pa.scalar(None, type): pa.scalar imports pandas, and the prefetch
+    # thread would stop here until the main thread has finished importing it
+    return pc.if_else(pc.or_kleene(marker, pc.is_null(s)), pa.nulls(1, s.type)[0], s)
 
 
 @lru_cache(maxsize=1)
 def _markers_arrow():
+    """:data:`MISSING_MARKERS` as an Arrow ``string`` array, built from its buffers (``pa.array`` imports pandas)."""
+    import array
+
     import pyarrow as pa
 
-    return pa.array(sorted(MISSING_MARKERS), type=pa.string())
+    encoded = [m.encode("utf-8") for m in sorted(MISSING_MARKERS)]
+    offsets = array.array("i", [0])  # int32, as Arrow's string offsets
+    for e in encoded:
+        offsets.append(offsets[-1] + len(e))
+    if offsets.itemsize != 4 or offsets.tobytes()[4:8] != offsets[1].to_bytes(4, "little"):
+        return pa.array(sorted(MISSING_MARKERS), type=pa.string())  # pragma: no cover - not little-endian int32
+    return pa.Array.from_buffers(pa.string(), len(encoded),
+                                 [None, pa.py_buffer(offsets.tobytes()), pa.py_buffer(b"".join(encoded))])
 
 
 def header_and_clean_body(table) -> tuple[list, list]:

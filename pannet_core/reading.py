@@ -217,14 +217,17 @@ def _parse_csv_arrow(text: str, delim: str, data: bytes | None = None) -> pd.Dat
     except ImportError:  # pragma: no cover - pyarrow ships with pandas 3 installs
         return None
     offset = 3 if data is not None and data.startswith(arrow_csv.UTF8_BOM) else 0
-    body_bytes = None if data is None else (data[offset:] if offset else data)
-    if not (_regular_text(text) if body_bytes is None else arrow_csv.regular_bytes(body_bytes)):
-        return None
-    width = _head_lines(text, 1)[0].count(delim) + 1
-    pre = arrow_csv.take_prefetched(data, offset, delim, width) if data is not None else None
+    pre = None
+    if data is not None and text:
+        # a prefetched parse exists only for these very bytes, which the prefetch found regular
+        pre = arrow_csv.take_prefetched(data, offset, delim, _head_lines(text, 1)[0].count(delim) + 1)
     if pre is not None:
         table, header, cleaned = pre
     else:
+        body_bytes = None if data is None else (data[offset:] if offset else data)
+        if not (_regular_text(text) if body_bytes is None else arrow_csv.regular_bytes(body_bytes)):
+            return None
+        width = _head_lines(text, 1)[0].count(delim) + 1
         raw = text.encode("utf-8") if body_bytes is None else body_bytes
         table = arrow_csv.read_strings(raw, delim, width)
         if table is None:

@@ -2,6 +2,9 @@
 from __future__ import annotations
 
 import random
+import subprocess
+import sys
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -49,6 +52,16 @@ def test_clean_column_strips_and_blanks_markers():
     col = pa.chunked_array([pa.array(["  x ", "NA", " n/a", "Okänd", "7", None, "\u00a0y\u3000"],
                                      pa.large_string())])
     assert arrow_csv.clean_column(col).to_pylist() == ["x", None, None, None, "7", None, "y"]
+
+
+def test_markers_array_and_cleaning_do_not_import_pandas():
+    # the prefetch thread cleans while the main thread imports pandas: it must not wait for that import
+    code = ("import sys, pyarrow as pa; from pannet_core import arrow_csv; "
+            "m = arrow_csv._markers_arrow(); m.validate(full=True); "
+            "assert m.to_pylist() == sorted(arrow_csv.MISSING_MARKERS); "
+            "col = pa.chunked_array([pa.nulls(0, pa.large_string())]); arrow_csv.clean_column(col); "
+            "assert 'pandas' not in sys.modules")
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).parents[1])
 
 
 def _big_csv(tmp_path, n=70_000, bom=False):
