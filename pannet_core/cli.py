@@ -74,8 +74,10 @@ def _cmd_run(args) -> int:
 
 
 def _run(args) -> int:
+    from concurrent.futures import ThreadPoolExecutor
+
     from .csv_out import write_csv
-    from .pipeline import run_analysis
+    from .pipeline import analyse, fit_scores, prepare
     from .results import excluded_patients_frame, matched_cohort_frame, results_json
     from .settings import Settings
 
@@ -93,26 +95,54 @@ def _run(args) -> int:
                               "without the PNG figures; or install chromium (Debian/Ubuntu: sudo apt-get install "
                               "chromium; macOS/Windows: install Google Chrome) or set BROWSER_PATH to a chromium "
                               "or chrome executable.") from None
-    result = run_analysis(settings, table)
-    doc = results_json(result)
     out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
+    made = _make_folders(out.parent)
     tmp = Path(tempfile.mkdtemp(prefix=".pannet-", dir=out.parent))
+    done = False
     try:
-        write_csv(matched_cohort_frame(result), tmp / "matched_cohort.csv")
-        excluded = excluded_patients_frame(result)
-        write_csv(excluded, tmp / "excluded_patients.csv")
+        # The CSV files are written on a second thread while this one computes: excluded_patients.csv
+        # as soon as stage 1 has listed the excluded patients, matched_cohort.csv while results.json is
+        # assembled (pyarrow, which does most of the writing, releases the GIL). Each file's bytes do
+        # not depend on the timing; leaving the block waits for the writes, and .result() raises what
+        # a write raised, as if it had run here.
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="pannet-write") as writer:
+            prepared = prepare(settings, table)  # = run_analysis, stage by stage
+            excluded = excluded_patients_frame(prepared)
+            wrote_excluded = writer.submit(write_csv, excluded, tmp / "excluded_patients.csv")
+            result = analyse(settings, prepared, fit_scores(settings, prepared))
+            wrote_matched = writer.submit(write_csv, matched_cohort_frame(result), tmp / "matched_cohort.csv")
+            doc = results_json(result)
+            text = json.dumps(doc, indent=2, ensure_ascii=False, allow_nan=False)
+            wrote_excluded.result()
+            wrote_matched.result()
         if export is not None:
             export.write_figures(result, tmp / "figures")
-        (tmp / "results.json").write_text(json.dumps(doc, indent=2, ensure_ascii=False, allow_nan=False),
-                                          encoding="utf-8")
+        (tmp / "results.json").write_text(text, encoding="utf-8")
         _publish(tmp, out)
+        done = True
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+        if not done:  # a failed run leaves no trace, not even the folders made for its output
+            for folder in made:
+                try:
+                    folder.rmdir()
+                except OSError:
+                    break
     print(f"Wrote {out / 'results.json'}: {doc['n']} patients, {doc['n_pairs']} matched pairs; "
           f"{len(excluded)} patient(s) left out before the analysis are listed in "
           f"{out / 'excluded_patients.csv'}.")
     return 0
+
+
+def _make_folders(folder: Path) -> list[Path]:
+    """``folder.mkdir(parents=True, exist_ok=True)``; returns the folders it made, innermost first."""
+    missing = []
+    for f in [folder, *folder.parents]:
+        if f.exists():
+            break
+        missing.append(f)
+    folder.mkdir(parents=True, exist_ok=True)
+    return missing
 
 
 def _where(p) -> str:

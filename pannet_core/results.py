@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .pipeline import AnalysisResult, Comparison
+from .pipeline import AnalysisResult, Comparison, Prepared
 
 
 def _num(x: Any) -> float | int | None:
@@ -170,7 +170,7 @@ def matched_cohort_frame(result: AnalysisResult) -> pd.DataFrame:
 EXCLUDED_COLUMNS = ["patient_id", "step", "reason"]
 
 
-def excluded_patients_frame(result: AnalysisResult) -> pd.DataFrame:
+def excluded_patients_frame(result: AnalysisResult | Prepared) -> pd.DataFrame:
     """Every patient of the file left out before the analysis, with the step and the reason.
 
     The ``run`` command writes it as ``excluded_patients.csv`` and the report
@@ -180,8 +180,9 @@ def excluded_patients_frame(result: AnalysisResult) -> pd.DataFrame:
 
     Parameters
     ----------
-    result : AnalysisResult
-        A finished analysis.
+    result : AnalysisResult or pannet_core.pipeline.Prepared
+        A finished analysis, or its stage 1 (the list is complete after it;
+        the ``run`` command writes the file while the later stages run).
 
     Returns
     -------

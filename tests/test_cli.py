@@ -182,6 +182,43 @@ def test_bad_input_exits_with_a_message_and_writes_nothing(case, data, settings,
     assert not out.exists()
 
 
+def test_run_files_equal_the_serial_writes(run_out, demo_csv, tmp_path):
+    """run writes the CSV files on a thread while it computes: the bytes are those of writing them in turn."""
+    from pannet_core.cli import load_data
+    from pannet_core.csv_out import write_csv
+    from pannet_core.pipeline import run_analysis
+    from pannet_core.results import excluded_patients_frame, matched_cohort_frame, results_json
+
+    settings = load_preset("primary_tumour_resection")
+    result = run_analysis(settings, load_data(demo_csv, settings))
+    write_csv(matched_cohort_frame(result), tmp_path / "matched_cohort.csv")
+    write_csv(excluded_patients_frame(result), tmp_path / "excluded_patients.csv")
+    for name in ("matched_cohort.csv", "excluded_patients.csv"):
+        assert (run_out / name).read_bytes() == (tmp_path / name).read_bytes(), name
+    assert json.loads((run_out / "results.json").read_text()) == json.loads(
+        json.dumps(results_json(result), allow_nan=False))
+
+
+@pytest.mark.parametrize("failing", ["excluded_patients.csv", "matched_cohort.csv"])
+def test_a_failed_write_on_the_writer_thread_is_the_runs_error(failing, demo_csv, tmp_path, capsys, monkeypatch):
+    from pannet_core import csv_out
+
+    real = csv_out.write_csv
+
+    def write_csv(frame, path):
+        if Path(path).name == failing:
+            raise OSError(28, "No space left on device")
+        real(frame, path)
+
+    monkeypatch.setattr(csv_out, "write_csv", write_csv)
+    out = tmp_path / "new" / "folders" / "out"
+    rc = main(["run", "--data", str(demo_csv), "--settings", str(PRESET), "--out", str(out), "--no-figures"])
+    err = capsys.readouterr().err
+    assert rc == 1
+    assert "No space left on device" in err and "Traceback" not in err
+    assert not (tmp_path / "new").exists()  # nothing written, not even the folders made for the output
+
+
 def test_whole_process_error_has_no_traceback(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "pannet_core", "run", "--data", str(tmp_path / "x.csv"),
                            "--settings", str(PRESET), "--out", str(tmp_path / "o")],
