@@ -120,6 +120,26 @@ class _Labels:
         self.codes = codes
 
 
+def _int_labels(values: np.ndarray, mask: np.ndarray | None):
+    """Integers in a narrow range (0/1 flags, pair ids) as ``str`` of each value of the range, by code.
+
+    ``mask`` (optional) marks missing cells, written empty.  None when the range
+    is wider than the column is long (then formatting each cell is cheaper).
+    """
+    n = len(values)
+    present = values if mask is None else values[~mask]
+    if n <= 1000 or not len(present):
+        return None
+    lo, hi = int(present.min()), int(present.max())
+    if hi - lo >= n or hi > np.iinfo(np.int64).max:  # (codes are int64)
+        return None
+    labels = [str(v) for v in range(lo, hi + 1)] + [""]
+    codes = values.astype(np.int64) - lo
+    if mask is not None:
+        codes[mask] = len(labels) - 1
+    return _Labels(labels, codes)
+
+
 def _labelled(col: pd.Series):
     """The column's text as :class:`_Labels` when it comes from few distinct values, else None."""
     dt = col.dtype
@@ -132,6 +152,10 @@ def _labelled(col: pd.Series):
                 labels = _floats(np.asarray(uniq, dtype=np.float64)) + [""]
                 return _Labels(labels, np.where(codes < 0, len(labels) - 1, codes))
         return None
+    if dt == np.int64 or dt == np.int32:
+        return _int_labels(col.to_numpy(), None)
+    if isinstance(dt, pd.api.extensions.ExtensionDtype) and dt.kind in "iu" and hasattr(col.array, "_mask"):
+        return _int_labels(col.array._data, col.array._mask)  # nullable integers: <NA> is an empty cell
     if dt == np.bool_:
         return _Labels(["False", "True"], col.to_numpy().astype(np.int8))
     if isinstance(dt, pd.BooleanDtype):
@@ -178,23 +202,24 @@ def _arrow_columns(frame: pd.DataFrame) -> list | None:
     """Every column's text as an Arrow ``large_string`` array (None: a dtype is not handled here)."""
     import pyarrow as pa
 
+    from .arrow_csv import map_columns
+
     n = len(frame)
-    out = []
-    for k in range(frame.shape[1]):
+
+    def text(k: int):
         col = frame.iloc[:, k]
         lab = _labelled(col)
         if lab is not None:
-            out.append(pa.array(lab.labels, pa.large_string()).take(pa.array(lab.codes)))
-            continue
-        text = _arrow_text(col)
-        if text is not None:
-            out.append(text)
-            continue
+            return pa.array(lab.labels, pa.large_string()).take(pa.array(lab.codes))
+        arrow = _arrow_text(col)
+        if arrow is not None:
+            return arrow
         fmt = _formatter(col)
-        if fmt is None:
-            return None
-        out.append(pa.array(fmt(0, n), pa.large_string()))
-    return out
+        return None if fmt is None else pa.array(fmt(0, n), pa.large_string())
+
+    # columns on two threads: factorize, take and the regex check release the GIL
+    out = map_columns(text, range(frame.shape[1])) if n >= 10_000 else [text(k) for k in range(frame.shape[1])]
+    return None if any(c is None for c in out) else out
 
 
 def _write_arrow(fh, columns: list, n: int) -> None:

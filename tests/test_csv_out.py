@@ -24,6 +24,10 @@ def _frame(n: int, seed: int) -> pd.DataFrame:
         "bb": rng.random(n) > .5,
         "k": pd.array(rng.choice(np.array([1, -7, 10**15, None], dtype=object), n), dtype="Int64"),
         "k32": pd.array(rng.choice(np.array([0, 42, None], dtype=object), n), dtype="Int32"),
+        # integers in a narrow range are written from labels by code
+        "flag": rng.integers(0, 2, n), "neg": rng.integers(-5, 3, n).astype(np.int32),
+        "u": pd.array(rng.choice(np.array([2**64 - 1, 2**64 - 2, None], dtype=object), n), dtype="UInt64"),
+        "none": pd.array([None] * n, dtype="Int64"),
     })
 
 
