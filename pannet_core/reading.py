@@ -439,10 +439,59 @@ def _head_is_not_numbers(s: pd.Series) -> bool:
     return not bool(head.iloc[:64].str.fullmatch(_NUM_RX).all())
 
 
+_NOT_HANDLED = object()
+
+
+def _as_numbers_arrow(s: pd.Series):
+    """:func:`_as_numbers` (no decimal comma) of an Arrow-backed ``str`` column in pyarrow kernels.
+
+    The same answer without dropping the missing cells into a new Series and
+    putting the numbers back by label: the text checks (ASCII, then the
+    patterns pandas' ``str.fullmatch`` hands pyarrow) run on the column's
+    distinct values (every cell matches if every distinct value does; a
+    registry column holds few), and the cast keeps the missing cells as NaN.
+    ``_NOT_HANDLED`` when pandas itself would not use pyarrow (non-ASCII text,
+    where ``\\d`` follows Python's ``re``) or the cast fails (then
+    :func:`_parse_floats` falls back to Python's ``float``).
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    arr = getattr(s.array, "_pa_array", None)
+    if arr is None or not isinstance(s.dtype, pd.StringDtype) or not isinstance(s.index, pd.RangeIndex):
+        return _NOT_HANDLED
+    n_present = len(arr) - arr.null_count
+    if n_present == 0:
+        return None
+    distinct = pc.unique(arr)
+    if not pc.all(pc.string_is_ascii(distinct), min_count=0).as_py():
+        return _NOT_HANDLED
+
+    def all_match(rx: str) -> bool:  # nulls are skipped, as in _all_match on the present cells
+        return bool(pc.all(pc.match_substring_regex(distinct, f"^(({rx})$)")).as_py())
+
+    if not all_match(_NUM_RX):
+        return None
+    try:
+        num = pc.cast(arr, pa.float64()).to_numpy().astype("float64", copy=True)
+    except Exception:  # noqa: BLE001 - a cell pyarrow will not cast: the pandas path decides
+        return _NOT_HANDLED
+    if not np.isfinite(num[~np.isnan(num)] if arr.null_count else num).all():
+        return None
+    full = pd.Series(num, index=s.index)
+    if n_present == len(s) and all_match(r"[+-]?\d{1,15}"):
+        return full.astype("int64")
+    return full
+
+
 def _as_numbers(s: pd.Series, decimal_comma: bool) -> pd.Series | None:
     """All non-missing cells as numbers (int64 / float64), or None if any is not a number."""
     if not decimal_comma and len(s) > 256 and _head_is_not_numbers(s):
         return None  # = _all_match's quick look below, without dropping the missing cells of the whole column
+    if not decimal_comma:
+        fast = _as_numbers_arrow(s)
+        if fast is not _NOT_HANDLED:
+            return fast
     present = s.dropna()
     if present.empty:
         return None
