@@ -76,9 +76,10 @@ def _cmd_run(args) -> int:
 def _run(args) -> int:
     from concurrent.futures import ThreadPoolExecutor
 
-    from .csv_out import write_csv
+    from .csv_out import column_texts, write_csv
     from .pipeline import analyse, fit_scores, prepare
-    from .results import excluded_patients_frame, matched_cohort_frame, results_json
+    from .results import (MATCHED_COHORT_FRONT, MATCHED_COHORT_NAMES, excluded_patients_frame,
+                          matched_cohort_frame, results_json)
     from .settings import Settings
 
     settings = Settings.load(args.settings)
@@ -101,16 +102,27 @@ def _run(args) -> int:
     done = False
     try:
         # The CSV files are written on a second thread while this one computes: excluded_patients.csv
-        # as soon as stage 1 has listed the excluded patients, matched_cohort.csv while results.json is
-        # assembled (pyarrow, which does most of the writing, releases the GIL). Each file's bytes do
-        # not depend on the timing; leaving the block waits for the writes, and .result() raises what
-        # a write raised, as if it had run here.
+        # as soon as stage 1 has listed the excluded patients, then the text of the analysed columns
+        # (most of matched_cohort.csv) while the propensity fit and stage 3 run, and matched_cohort.csv
+        # while results.json is assembled (pyarrow, which does most of the writing, releases the GIL).
+        # Each file's bytes do not depend on the timing (write_csv reuses a column's text only for the
+        # same values); leaving the block waits for the writes, and .result() raises what a write
+        # raised, as if it had run here.
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="pannet-write") as writer:
             prepared = prepare(settings, table)  # = run_analysis, stage by stage
             excluded = excluded_patients_frame(prepared)
             wrote_excluded = writer.submit(write_csv, excluded, tmp / "excluded_patients.csv")
+            rest = [c for c in prepared.frame.columns if c not in MATCHED_COHORT_FRONT]  # matched_cohort.csv's last
+            texts = writer.submit(column_texts, prepared.frame, tail=rest)
             result = analyse(settings, prepared, fit_scores(settings, prepared))
-            wrote_matched = writer.submit(write_csv, matched_cohort_frame(result), tmp / "matched_cohort.csv")
+            matched = matched_cohort_frame(result)
+
+            def write_matched():  # on the writer thread, after column_texts (one worker: in order)
+                known = {MATCHED_COHORT_NAMES.get(k, k) if isinstance(k, str) else k: v
+                         for k, v in texts.result().items()}
+                write_csv(matched, tmp / "matched_cohort.csv", known=known)
+
+            wrote_matched = writer.submit(write_matched)
             doc = results_json(result)
             text = json.dumps(doc, indent=2, ensure_ascii=False, allow_nan=False)
             wrote_excluded.result()

@@ -198,16 +198,24 @@ def _arrow_text(col: pd.Series):
     return pc.fill_null(arr, pa.scalar("", pa.large_string())).combine_chunks()
 
 
-def _arrow_columns(frame: pd.DataFrame) -> list | None:
-    """Every column's text as an Arrow ``large_string`` array (None: a dtype is not handled here)."""
+def _column_texts(frame: pd.DataFrame, known: dict | None = None, parallel: bool = True) -> list:
+    """Each column's text as an Arrow ``large_string`` array, or None where the dtype is not handled here.
+
+    ``known`` (name -> ``(column, text)``, from :func:`column_texts`) supplies the
+    text of a column that holds the very same values (:func:`_same_values`).
+    """
     import pyarrow as pa
 
     from .arrow_csv import map_columns
 
     n = len(frame)
+    known = known or {}
 
     def text(k: int):
         col = frame.iloc[:, k]
+        name = frame.columns[k]
+        if name in known and _same_values(col, known[name][0]):
+            return known[name][1]
         lab = _labelled(col)
         if lab is not None:
             return pa.array(lab.labels, pa.large_string()).take(pa.array(lab.codes))
@@ -218,8 +226,105 @@ def _arrow_columns(frame: pd.DataFrame) -> list | None:
         return None if fmt is None else pa.array(fmt(0, n), pa.large_string())
 
     # columns on two threads: factorize, take and the regex check release the GIL
-    out = map_columns(text, range(frame.shape[1])) if n >= 10_000 else [text(k) for k in range(frame.shape[1])]
+    if parallel and n >= 10_000:
+        return map_columns(text, range(frame.shape[1]))
+    return [text(k) for k in range(frame.shape[1])]
+
+
+def _arrow_columns(frame: pd.DataFrame, known: dict | None = None) -> list | None:
+    """Every column's text as an Arrow ``large_string`` array (None: a dtype is not handled here).
+
+    When ``known`` holds the joined text of the frame's last columns (:data:`_TAIL`,
+    see :func:`column_texts`) and they hold the same values, those columns are one
+    array of ``a,b,...`` cells: the rows are the same bytes.
+    """
+    tail = (known or {}).get(_TAIL)
+    if tail is not None:
+        names, columns, joined = tail
+        m = len(names)
+        if 0 < m < frame.shape[1] and list(frame.columns[-m:]) == names and all(
+                _same_values(frame.iloc[:, frame.shape[1] - m + i], columns[i]) for i in range(m)):
+            head = _column_texts(frame.iloc[:, :-m], known)
+            return None if any(c is None for c in head) else head + [joined]
+    out = _column_texts(frame, known)
     return None if any(c is None for c in out) else out
+
+
+#: key of :func:`column_texts`'s entry for the joined text of the last columns
+_TAIL = ("joined", "tail")
+
+
+def _same_bits(a: np.ndarray, b: np.ndarray) -> bool:
+    """Whether two 1-d arrays hold the same bytes (so -0.0 differs from 0.0 and NaN equals the same NaN)."""
+    if a.dtype != b.dtype or a.shape != b.shape or a.ndim != 1:
+        return False
+    if not (a.flags.c_contiguous and b.flags.c_contiguous):
+        return False
+    return bool(np.array_equal(a.view(np.uint8), b.view(np.uint8)))
+
+
+def _same_values(a: pd.Series, b: pd.Series) -> bool:
+    """Whether ``a`` and ``b`` have the same dtype and values, so the same CSV text (False when unsure)."""
+    if a.dtype != b.dtype or len(a) != len(b):
+        return False
+    x, y = a.array, b.array
+    px, py = getattr(x, "_pa_array", None), getattr(y, "_pa_array", None)
+    if px is not None or py is not None:  # Arrow: text only, where equal values are equal text
+        return (isinstance(a.dtype, pd.StringDtype) and px is not None and py is not None
+                and (px is py or px.equals(py)))
+    if hasattr(x, "_mask") and hasattr(x, "_data"):  # nullable integers and booleans
+        return _same_bits(x._mask, y._mask) and _same_bits(x._data, y._data)
+    if isinstance(a.dtype, pd.CategoricalDtype):  # (equal unordered dtypes may list categories in another order)
+        return x.categories.equals(y.categories) and _same_bits(x.codes, y.codes)
+    if a.dtype == object or isinstance(a.dtype, pd.api.extensions.ExtensionDtype):
+        return False
+    return _same_bits(a.to_numpy(), b.to_numpy())
+
+
+def column_texts(frame: pd.DataFrame, tail: list | None = None) -> dict:
+    """The CSV text of every column of ``frame`` that :func:`write_csv` writes with pyarrow.
+
+    For a file written later from a frame that shares columns with this one:
+    ``write_csv(other, path, known=column_texts(frame))`` reuses the text of
+    each column of ``other`` with the same name, dtype and values.  Computed
+    on the calling thread only (it is meant to run beside other work).
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        Table with unique string column names.
+    tail : list of str, optional
+        Columns of ``frame`` that will be the last columns of ``other``, in this
+        order: their rows are also joined now (``a,b,...``), so that
+        :func:`write_csv` joins only the columns before them.
+
+    Returns
+    -------
+    dict
+        Column name -> ``(column, text)``: the column (a Series) and its cells
+        as written, an Arrow ``large_string`` array; and the joined tail.  Empty
+        without pyarrow or for a frame :func:`write_csv` hands to pandas.
+    """
+    try:
+        import pyarrow  # noqa: F401
+    except ImportError:  # pragma: no cover - pyarrow ships with pandas 3 installs
+        return {}
+    if not frame.columns.is_unique or len(frame) == 0:
+        return {}
+    texts = _column_texts(frame, parallel=False)
+    out = {name: (frame.iloc[:, k], t) for k, (name, t) in enumerate(zip(frame.columns, texts)) if t is not None}
+    if tail and len(tail) > 1 and all(name in out for name in tail):
+        out[_TAIL] = (list(tail), [out[name][0] for name in tail], _join([out[name][1] for name in tail], ","))
+    return out
+
+
+def _join(columns: list, sep: str):
+    """Cell ``i`` of every column joined by ``sep`` (one Arrow ``large_string`` array)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    joined = pc.binary_join_element_wise(*columns, pa.scalar(sep, pa.large_string()))
+    return joined.combine_chunks() if isinstance(joined, pa.ChunkedArray) else joined
 
 
 def _write_arrow(fh, columns: list, n: int) -> None:
@@ -249,7 +354,7 @@ def _write_arrow(fh, columns: list, n: int) -> None:
         fh.write(text)
 
 
-def write_csv(frame: pd.DataFrame, path: str | Path) -> None:
+def write_csv(frame: pd.DataFrame, path: str | Path, known: dict | None = None) -> None:
     """Write ``frame`` exactly as ``frame.to_csv(path, index=False)`` would, only faster.
 
     Parameters
@@ -258,6 +363,9 @@ def write_csv(frame: pd.DataFrame, path: str | Path) -> None:
         Table with unique string column names.
     path : str or pathlib.Path
         File to write (UTF-8, ``\\n`` line ends).
+    known : dict, optional
+        Column texts computed before (:func:`column_texts`), used for the
+        columns of ``frame`` with the same name, dtype and values.
     """
     names = [str(c) for c in frame.columns]
     usable = frame.columns.is_unique and all(isinstance(c, str) for c in frame.columns) and frame.shape[1] > 1 \
@@ -272,7 +380,7 @@ def write_csv(frame: pd.DataFrame, path: str | Path) -> None:
         pass
     else:
         try:
-            columns = _arrow_columns(frame)
+            columns = _arrow_columns(frame, known)
         except (OSError, MemoryError):
             raise
         except Exception:  # noqa: BLE001 - anything unusual in pyarrow: the list path below

@@ -140,6 +140,13 @@ def results_json(result: AnalysisResult) -> dict:
     return out
 
 
+#: ``result.data`` columns matched_cohort.csv starts with (the other analysed columns follow in their order)
+MATCHED_COHORT_FRONT = ["patient_id", "treated", "time", "event", "score", "logit", "pair", "weight", "matched",
+                        "reason"]
+#: ``result.data`` columns that matched_cohort.csv names differently
+MATCHED_COHORT_NAMES = {"score": "propensity_score", "time": "time_years"}
+
+
 def matched_cohort_frame(result: AnalysisResult) -> pd.DataFrame:
     """Every analysed row with its propensity score and pair id (empty for unmatched rows).
 
@@ -157,10 +164,10 @@ def matched_cohort_frame(result: AnalysisResult) -> pd.DataFrame:
         ``reason`` says why it has no pair.
     """
     d = result.data
-    cols = ["patient_id", "treated", "time", "event", "score", "logit", "pair", "weight", "matched", "reason"]
+    cols = MATCHED_COHORT_FRONT
     rest = [c for c in d.columns if c not in cols]
     out = d[cols + rest]  # a new frame (copy-on-write): the assignments below leave d alone
-    out = out.rename(columns={"score": "propensity_score", "time": "time_years"})
+    out = out.rename(columns=MATCHED_COHORT_NAMES)
     out["treated"] = out["treated"].astype(int)
     out["matched"] = out["matched"].astype(int)
     out["pair"] = out["pair"].astype("Int64")  # 42, not 42.0; <NA> (an empty cell) when unmatched

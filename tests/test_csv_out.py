@@ -96,3 +96,36 @@ def test_labelled_floats_and_dates_with_missing_values():
     d = pd.Series(pd.to_datetime(["2020-01-03", None, "1999-12-31"] * 400))
     lab = _labelled(d)
     assert [lab.labels[c] for c in lab.codes[:3]] == ["2020-01-03", "", "1999-12-31"]
+
+
+def test_known_column_texts_are_reused_only_for_the_same_values(tmp_path):
+    """write_csv(..., known=column_texts(...)): the bytes of to_csv, whichever columns were computed before."""
+    from pannet_core.csv_out import _TAIL, column_texts
+
+    base = _frame(12_000, 3)
+    tail = ["o", "bb", "flag", "neg"]
+    known = column_texts(base, tail=tail)
+    assert _TAIL in known and "many" in known
+    same = base[["few", "many", "s", "c"] + tail].copy()  # shares columns and ends with the tail
+    changed = same.copy()
+    changed["many"] = changed["many"].where(changed["many"] != 0.0, -0.0)  # -0.0 is written differently
+    changed["c"] = changed["c"].cat.reorder_categories(list(reversed(changed["c"].cat.categories)))
+    changed["flag"] = 1 - changed["flag"]  # a tail column with other values: the joined tail is not used
+    changed["s"] = changed["s"].str.upper()
+    for frame in (same, changed, same[["few", "s"]]):
+        frame.to_csv(tmp_path / "a.csv", index=False)
+        write_csv(frame, tmp_path / "b.csv", known=known)
+        assert (tmp_path / "b.csv").read_bytes() == (tmp_path / "a.csv").read_bytes()
+
+
+def test_same_values_tells_bits_apart():
+    from pannet_core.csv_out import _same_values
+
+    a = pd.Series([0.0, np.nan, 1.5])
+    assert _same_values(a, a.copy())
+    assert not _same_values(a, pd.Series([-0.0, np.nan, 1.5]))
+    c = pd.Series(pd.Categorical(["x", "y"], categories=["x", "y"]))
+    assert not _same_values(c, pd.Series(pd.Categorical(["x", "y"], categories=["y", "x"])))
+    s = pd.Series(pd.array(["x", None], dtype="str"))
+    assert _same_values(s, s.copy()) and not _same_values(s, pd.Series(pd.array(["x", "y"], dtype="str")))
+    assert not _same_values(pd.Series([1, 2]), pd.Series([1.0, 2.0]))
