@@ -205,10 +205,10 @@ def test_a_failed_write_on_the_writer_thread_is_the_runs_error(failing, demo_csv
 
     real = csv_out.write_csv
 
-    def write_csv(frame, path):
+    def write_csv(frame, path, **kwargs):
         if Path(path).name == failing:
             raise OSError(28, "No space left on device")
-        real(frame, path)
+        real(frame, path, **kwargs)
 
     monkeypatch.setattr(csv_out, "write_csv", write_csv)
     out = tmp_path / "new" / "folders" / "out"
