@@ -403,7 +403,17 @@ def apply_eligibility(frame: pd.DataFrame, rules) -> EligibilityResult:
     # table is filtered once at the end (filtering all columns after every rule cost more
     # than the rules themselves).
     alive = np.ones(len(frame), dtype=bool)
-    ids = frame["patient_id"].to_numpy()
+    id_col = frame["patient_id"]
+    if isinstance(id_col.dtype, pd.StringDtype):
+        # text ids are taken as text: no Python str per row and back (the same str column as from
+        # the object array, which pandas reads as str)
+        def take_ids(positions):
+            return id_col.array.take(positions)
+    else:
+        ids = id_col.to_numpy()
+
+        def take_ids(positions):
+            return ids[positions]
     flow_rows, excl = [], []
     for rule, params in checked:
         if not rule.enabled:
@@ -429,7 +439,7 @@ def apply_eligibility(frame: pd.DataFrame, rules) -> EligibilityResult:
         flow_rows.append({"step": rule.name, "n_in": n_in, "n_excluded": n_out,
                           "n_out": n_in - n_out, "label": spec.label})
         if n_out:
-            excl.append(pd.DataFrame({"patient_id": ids[rows[mask]],
+            excl.append(pd.DataFrame({"patient_id": take_ids(rows[mask]),
                                       "step": rule.name, "reason": reasons.to_numpy()[mask]}))
             alive[rows[mask]] = False
     current = frame.iloc[np.flatnonzero(alive)] if not alive.all() else frame.copy()

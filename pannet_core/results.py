@@ -34,6 +34,8 @@ def _id(x: Any) -> Any:
 
 def _ids(col: pd.Series) -> list:
     """``[_id(x) for x in col]``, vectorised for integer columns."""
+    if isinstance(col.dtype, pd.StringDtype) and not col.hasnans:
+        return col.tolist()  # _id leaves a str as it is
     a = col.to_numpy()
     if a.dtype.kind in "iu":
         return a.tolist()
