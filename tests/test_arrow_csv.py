@@ -54,12 +54,13 @@ def test_clean_column_strips_and_blanks_markers():
     assert arrow_csv.clean_column(col).to_pylist() == ["x", None, None, None, "7", None, "y"]
 
 
-def test_markers_array_and_cleaning_do_not_import_pandas():
+def test_prefetch_steps_do_not_import_pandas():
     # the prefetch thread cleans while the main thread imports pandas: it must not wait for that import
     code = ("import sys, pyarrow as pa; from pannet_core import arrow_csv; "
             "m = arrow_csv._markers_arrow(); m.validate(full=True); "
             "assert m.to_pylist() == sorted(arrow_csv.MISSING_MARKERS); "
             "col = pa.chunked_array([pa.nulls(0, pa.large_string())]); arrow_csv.clean_column(col); "
+            "assert arrow_csv.regular_bytes(b\"a,b\\n1,2\\n\") and not arrow_csv.regular_bytes(b\"a\\n\\nb\"); "
             "assert 'pandas' not in sys.modules")
     subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).parents[1])
 
