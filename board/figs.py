@@ -14,7 +14,7 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
-from board import cached, flat_template, state
+from board import cached, flat_template, profile, state
 from pannet_core import export, figures, figures_style
 
 SHOW_CI = "pnb_show_ci"  # display choice (not part of the analysis settings): draw CI bands on KM plots
@@ -26,7 +26,8 @@ CHART_WIDTH = 1120       # px Streamlit gives a full-width chart in a 1600 px wi
 @st.cache_resource(show_spinner=False, max_entries=128)
 def _figure(name: str, key: str, fp: str, _build: Callable):
     cached.CALLS[f"figure:{name}"] += 1
-    return _build()
+    with profile.timed(f"figure:{name}"):
+        return _build()
 
 
 def _get(name: str, result, build: Callable):
