@@ -9,7 +9,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from .errors import PanNetError
-from .figures_style import (BASE_FONT, COLORS, DEFAULT_LABELS, NEUTRAL, base_layout, is_number,
+from .figures_style import (BASE_FONT, COLORS, DEFAULT_LABELS, NEUTRAL, apply_base_layout, is_number,
                             pretty_variable, set_export_size)
 
 
@@ -64,14 +64,14 @@ def love_plot(balance: pd.DataFrame, threshold: float = 0.1, *, title: str | Non
     fig.add_annotation(x=threshold, y=1.0, xref="x", yref="paper", yanchor="bottom", text=f"{threshold:g}",
                        showarrow=False, font=dict(size=BASE_FONT - 2, color=NEUTRAL["muted"]))
     height = int(min(max(520, 170 + 46 * len(b)), 2400))
-    fig.update_layout(**base_layout(
+    apply_base_layout(fig,
         title=dict(text=title or "Covariate balance", x=0.01, xanchor="left"),
         xaxis=dict(title="Absolute standardised mean difference", range=[0, xmax], ticks="outside",
                    showgrid=True, gridcolor=NEUTRAL["grid"], zeroline=False, showline=True, linewidth=1.5),
         yaxis=dict(title=None, categoryorder="array", categoryarray=labels, showgrid=True,
                    gridcolor="#F0F0F0", ticks="", automargin=True),
         legend=dict(orientation="h", x=1, xanchor="right", y=1.0, yanchor="bottom"),
-        margin=dict(l=40, r=40, t=100, b=80), height=None))
+        margin=dict(l=40, r=40, t=100, b=80), height=None)
     return set_export_size(fig, 1400, height)
 
 
@@ -140,10 +140,10 @@ def ps_overlap(data: pd.DataFrame, *, labels: dict[str, str] | None = None, bins
                          zeroline=True, zerolinecolor=NEUTRAL["ink"], zerolinewidth=1.5, showgrid=True,
                          gridcolor=NEUTRAL["grid"], ticks="outside", row=1, col=col)
     fig.update_yaxes(title_text="Patients", row=1, col=1)
-    fig.update_layout(**base_layout(
+    apply_base_layout(fig,
         title=dict(text=title or "Propensity score overlap", x=0.01, xanchor="left"),
         barmode="overlay", bargap=0, legend=dict(orientation="h", x=1, xanchor="right", y=1.08, yanchor="bottom"),
-        margin=dict(l=90, r=40, t=130, b=80)))
+        margin=dict(l=90, r=40, t=130, b=80))
     fig.update_annotations(font=dict(size=BASE_FONT + 2), selector=dict(text="Before matching"))
     fig.update_annotations(font=dict(size=BASE_FONT + 2), selector=dict(text="After matching"))
     return set_export_size(fig, 1800, 900)
