@@ -76,6 +76,11 @@ def _for_screen(fig: go.Figure, height, full_width: bool, **layout) -> go.Figure
     from a validated figure or template (validating it again would cost more than the rest of
     the page's figure work).
     """
+    return from_dict(screen_dict(fig, height, full_width, **layout))
+
+
+def screen_dict(fig: go.Figure, height, full_width: bool, **layout) -> dict:
+    """The dict of :func:`_for_screen`'s figure (plain lists and values; not shared)."""
     d = _plain(fig.to_plotly_json())
     for key, value in layout.items():
         if value is None:
@@ -91,6 +96,11 @@ def _for_screen(fig: go.Figure, height, full_width: bool, **layout) -> go.Figure
         d["layout"]["width"] = CHART_WIDTH
     if h:
         d["layout"]["height"] = int(h)
+    return d
+
+
+def from_dict(d: dict) -> go.Figure:
+    """A figure of a :func:`screen_dict` dict (taken over, not copied), unvalidated (see :func:`_for_screen`)."""
     out = go.Figure(d, _validate=False)
     out.layout.template = None  # the Figure adds plotly's default template; sent as null (no template)
     return out
@@ -158,15 +168,36 @@ def matching_height(fig: go.Figure) -> int:
 
 def love(result, *, screen: bool = False):
     """Love plot of ``result.balance`` (``screen``: without the title, at :func:`matching_height`)."""
-    build = lambda: figures.love_plot(result.balance, threshold=result.settings.balance.threshold)  # noqa: E731
-    return (on_screen("love_plot", result, build, margin_t=60, height=matching_height) if screen
-            else _get("love_plot", result, build))
+    if screen:
+        from board import matching_figures  # it builds on this module
+        return _get("love_plot:screen", result, lambda: matching_figures.love(result))
+    return _get("love_plot", result, love_builder(result))
+
+
+def love_builder(result) -> Callable:
+    return lambda: figures.love_plot(result.balance, threshold=result.settings.balance.threshold)
+
+
+def love_screen_dict(result) -> dict:
+    """The dict of the love plot as :func:`love` draws it, built from scratch (uncached, not shared)."""
+    return screen_dict(love_builder(result)(), matching_height, True, title=None, margin={"t": 60})
 
 
 def overlap(result, *, screen: bool = False):
     """Propensity-score overlap of ``result.data`` (``screen``: without the title, at :func:`matching_height`)."""
-    build = lambda: figures.ps_overlap(result.data, labels=figures.group_labels(result.settings))  # noqa: E731
-    return on_screen("ps_overlap", result, build, height=matching_height) if screen else _get("ps_overlap", result, build)
+    if screen:
+        from board import matching_figures  # it builds on this module
+        return _get("ps_overlap:screen", result, lambda: matching_figures.overlap(result))
+    return _get("ps_overlap", result, overlap_builder(result))
+
+
+def overlap_builder(result) -> Callable:
+    return lambda: figures.ps_overlap(result.data, labels=figures.group_labels(result.settings))
+
+
+def overlap_screen_dict(result) -> dict:
+    """The dict of the overlap figure as :func:`overlap` draws it, built from scratch (uncached, not shared)."""
+    return screen_dict(overlap_builder(result)(), matching_height, True, title=None, margin={"t": 70})
 
 
 def sensitivity_km(result, ci: bool | None = None, *, screen: bool = False):
