@@ -14,7 +14,7 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
-from board import cached, flat_template, profile, state
+from board import cached, flat_template, label_margin, profile, state
 from pannet_core import export, figures, figures_style
 
 SHOW_CI = "pnb_show_ci"  # display choice (not part of the analysis settings): draw CI bands on KM plots
@@ -179,8 +179,16 @@ def love_builder(result) -> Callable:
 
 
 def love_screen_dict(result) -> dict:
-    """The dict of the love plot as :func:`love` draws it, built from scratch (uncached, not shared)."""
-    return screen_dict(love_builder(result)(), matching_height, True, title=None, margin={"t": 60})
+    """The dict of the love plot as :func:`love` draws it, built from scratch (uncached, not shared).
+
+    Its left margin is the one plotly.js's automargin gives the row labels (:mod:`board.label_margin`),
+    so the browser draws it once instead of twice; the picture is the same."""
+    d = screen_dict(love_builder(result)(), matching_height, True, title=None, margin={"t": 60})
+    lay = d["layout"]
+    left = label_margin.left_margin(lay["yaxis"].get("categoryarray"), lay.get("font"))
+    if left is not None and left > lay["margin"]["l"]:
+        lay["margin"]["l"] = left
+    return d
 
 
 def overlap(result, *, screen: bool = False):
