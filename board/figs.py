@@ -7,23 +7,27 @@ Streamlit's chart theme (which would shrink the projector-sized fonts).
 """
 from __future__ import annotations
 
+import base64
 from typing import Callable
 
+import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
-from board import cached, state
+from board import cached, flat_template, label_margin, profile, state
 from pannet_core import export, figures, figures_style
 
 SHOW_CI = "pnb_show_ci"  # display choice (not part of the analysis settings): draw CI bands on KM plots
 SCREEN_WIDTH = 1250      # CSS px of the main column on a 1600 px wide screen (wide layout)
 KM_HEIGHT = 680          # px of the Kaplan-Meier plots on the Survival page
+CHART_WIDTH = 1120       # px Streamlit gives a full-width chart in a 1600 px window, sidebar open (measured)
 
 
 @st.cache_resource(show_spinner=False, max_entries=128)
 def _figure(name: str, key: str, fp: str, _build: Callable):
     cached.CALLS[f"figure:{name}"] += 1
-    return _build()
+    with profile.timed(f"figure:{name}"):
+        return _build()
 
 
 def _get(name: str, result, build: Callable):
@@ -32,10 +36,74 @@ def _get(name: str, result, build: Callable):
     return _figure(name, cached.stage_key(result.settings), entry.fingerprint if entry else "", build)
 
 
-def _with_height(fig: go.Figure, height) -> go.Figure:
-    """``fig`` (new, not shared yet) with ``layout.height`` = its on-screen height (see :func:`sized`)."""
+def _plain(value):
+    """``value`` with numeric arrays (numpy, or plotly's base64 typed-array objects) as lists of the
+    same numbers (dicts and lists walked)."""
+    if isinstance(value, np.ndarray) and value.dtype.kind in "biuf":
+        return value.tolist()
+    if isinstance(value, dict):
+        if set(value) in ({"dtype", "bdata"}, {"dtype", "bdata", "shape"}):
+            flat = np.frombuffer(base64.b64decode(value["bdata"]), dtype=np.dtype("<" + value["dtype"]))
+            shape = [int(n) for n in str(value.get("shape", "")).split(",") if n.strip()]
+            return (flat.reshape(shape) if shape else flat).tolist()
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _for_screen(fig: go.Figure, height, full_width: bool, **layout) -> go.Figure:
+    """``fig`` with ``layout`` changes, laid out for the browser's first draw; drawn the same.
+
+    Streamlit remounts a chart whose figure changed and then updates it twice: once when it has
+    measured the column's width, and once with a deep copy of the same figure (its theme step).
+    Each update that Plotly.react takes for a change draws the whole chart again.  So:
+
+    * ``layout.width`` = :data:`CHART_WIDTH` for a chart across the main column (``full_width``):
+      without a layout width the first draw is hidden, at no width, and the chart is drawn again
+      at the measured width.  With the width of the usual window the first draw is the final
+      one; in a window of another width the chart is redrawn at the measured width as before
+      (its first draw shows at 1120 px for that moment).
+    * ``layout.height`` = its on-screen height (the same for the height).
+    * For the copy: its template written into it (:mod:`board.flat_template`: a copied template
+      counts as changed), plain lists instead of numpy arrays (plotly would send base64 objects,
+      which count as changed too), and a constant ``layout.datarevision``, which tells
+      Plotly.react that equal arrays under new names are the same data.  The data never change
+      while a chart is mounted (a changed figure is a new chart), so a constant is correct;
+      nothing drawn depends on it.
+
+    The new figure is made from the dict without plotly's validation: every value in it comes
+    from a validated figure or template (validating it again would cost more than the rest of
+    the page's figure work).
+    """
+    return from_dict(screen_dict(fig, height, full_width, **layout))
+
+
+def screen_dict(fig: go.Figure, height, full_width: bool, **layout) -> dict:
+    """The dict of :func:`_for_screen`'s figure (plain lists and values; not shared)."""
+    d = _plain(fig.to_plotly_json())
+    for key, value in layout.items():
+        if value is None:
+            d["layout"].pop(key, None)
+        elif isinstance(value, dict):
+            d["layout"][key] = {**(d["layout"].get(key) or {}), **value}
+        else:
+            d["layout"][key] = value
+    flat_template.flatten(d)
     h = height(fig) if callable(height) else height
-    return fig.update_layout(height=int(h)) if h else fig
+    d["layout"]["datarevision"] = 1
+    if full_width:
+        d["layout"]["width"] = CHART_WIDTH
+    if h:
+        d["layout"]["height"] = int(h)
+    return d
+
+
+def from_dict(d: dict) -> go.Figure:
+    """A figure of a :func:`screen_dict` dict (taken over, not copied), unvalidated (see :func:`_for_screen`)."""
+    out = go.Figure(d, _validate=False)
+    out.layout.template = None  # the Figure adds plotly's default template; sent as null (no template)
+    return out
 
 
 def on_screen(name: str, result, build: Callable, *, margin_t: int = 70, height=None):
@@ -45,11 +113,11 @@ def on_screen(name: str, result, build: Callable, *, margin_t: int = 70, height=
     stored in the figure's layout so that the browser's first draw already has it (see :func:`sized`).
     """
     def strip():  # build() makes a new figure
-        return _with_height(build().update_layout(title=None, margin_t=margin_t), height)
+        return _for_screen(build(), height, True, title=None, margin={"t": margin_t})
     return _get(f"{name}:screen", result, strip)
 
 
-def sized(name: str, result, build: Callable, height):
+def sized(name: str, result, build: Callable, height, *, full_width: bool = False):
     """The figure with ``layout.height`` set to the height the page draws it at, cached.
 
     Streamlit's chart takes its height from the page (``st.plotly_chart(height=...)``), but a figure
@@ -59,7 +127,7 @@ def sized(name: str, result, build: Callable, height):
     (Plotly may still redraw once to fit its automatic margins, as before).  The final picture is the
     same; exported figures are never changed (this is a separate cached copy).
     """
-    return _get(f"{name}:sized", result, lambda: _with_height(build(), height))
+    return _get(f"{name}:sized", result, lambda: _for_screen(build(), height, full_width))
 
 
 def show_ci() -> bool:
@@ -100,15 +168,44 @@ def matching_height(fig: go.Figure) -> int:
 
 def love(result, *, screen: bool = False):
     """Love plot of ``result.balance`` (``screen``: without the title, at :func:`matching_height`)."""
-    build = lambda: figures.love_plot(result.balance, threshold=result.settings.balance.threshold)  # noqa: E731
-    return (on_screen("love_plot", result, build, margin_t=60, height=matching_height) if screen
-            else _get("love_plot", result, build))
+    if screen:
+        from board import matching_figures  # it builds on this module
+        return _get("love_plot:screen", result, lambda: matching_figures.love(result))
+    return _get("love_plot", result, love_builder(result))
+
+
+def love_builder(result) -> Callable:
+    return lambda: figures.love_plot(result.balance, threshold=result.settings.balance.threshold)
+
+
+def love_screen_dict(result) -> dict:
+    """The dict of the love plot as :func:`love` draws it, built from scratch (uncached, not shared).
+
+    Its left margin is the one plotly.js's automargin gives the row labels (:mod:`board.label_margin`),
+    so the browser draws it once instead of twice; the picture is the same."""
+    d = screen_dict(love_builder(result)(), matching_height, True, title=None, margin={"t": 60})
+    lay = d["layout"]
+    left = label_margin.left_margin(lay["yaxis"].get("categoryarray"), lay.get("font"))
+    if left is not None and left > lay["margin"]["l"]:
+        lay["margin"]["l"] = left
+    return d
 
 
 def overlap(result, *, screen: bool = False):
     """Propensity-score overlap of ``result.data`` (``screen``: without the title, at :func:`matching_height`)."""
-    build = lambda: figures.ps_overlap(result.data, labels=figures.group_labels(result.settings))  # noqa: E731
-    return on_screen("ps_overlap", result, build, height=matching_height) if screen else _get("ps_overlap", result, build)
+    if screen:
+        from board import matching_figures  # it builds on this module
+        return _get("ps_overlap:screen", result, lambda: matching_figures.overlap(result))
+    return _get("ps_overlap", result, overlap_builder(result))
+
+
+def overlap_builder(result) -> Callable:
+    return lambda: figures.ps_overlap(result.data, labels=figures.group_labels(result.settings))
+
+
+def overlap_screen_dict(result) -> dict:
+    """The dict of the overlap figure as :func:`overlap` draws it, built from scratch (uncached, not shared)."""
+    return screen_dict(overlap_builder(result)(), matching_height, True, title=None, margin={"t": 70})
 
 
 def sensitivity_km(result, ci: bool | None = None, *, screen: bool = False):
@@ -137,4 +234,5 @@ def consort(result, *, screen: bool = False):
         result.flow, result.n_treated, result.n_control, result.n_pairs,
         labels=figures.group_labels(result.settings),
         n_matched_control=int((~result.matched_data["treated"].astype(bool)).sum()))
-    return sized("consort", result, build, consort_height) if screen else _get("consort", result, build)
+    return (sized("consort", result, build, consort_height, full_width=True) if screen
+            else _get("consort", result, build))

@@ -9,6 +9,11 @@ h2 { font-size: 1.6rem !important; }
 h3 { font-size: 1.3rem !important; }
 [data-testid="stMetricValue"] { font-size: 1.9rem; }
 [data-testid="stSidebar"] [data-testid="stMetricValue"] { font-size: 1.5rem; }
+/* Plotly's div inside a chart: not 0 px high before its first draw.  Plotly notes a zero-height
+   div in its context; on the next update Streamlit passes the same config, the context then
+   differs in that note alone, and Plotly throws the chart away and draws it again from scratch
+   (board/figs.py).  Once drawn, the chart's own height decides. */
+[data-testid="stPlotlyChart"] > div { min-height: 1px; }
 </style>
 """
 

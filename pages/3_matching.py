@@ -5,7 +5,8 @@ The middle column (caliper, ratio, order) and everything below the controls are 
 presets, navigation, the other controls).  The fragment writes its results into ``outputs``
 (a container made right after the columns, so it sits below them) and the key counts into
 the sidebar (``app.py`` leaves them out on this page); Streamlit redraws a fragment's writes
-to such outside containers in place.  The left and right columns (comparison, covariates,
+to such outside containers in place.  The results are written before the column's controls
+(see ``_matching_and_results``).  The left and right columns (comparison, covariates,
 exact matching) change the propensity model and rerun the whole page.
 """
 import pandas as pd
@@ -34,6 +35,22 @@ def matching_and_results(outputs) -> None:
 def _matching_and_results(outputs) -> None:
     state.show_messages()  # on a fragment rerun the page's own call above does not run
     s = state.settings()
+    result, problem = cached.current_result()
+    # The results go out first, the controls of this column and the sidebar's counts after them:
+    # the browser handles the messages of a rerun in order, so the charts are drawn while the
+    # unchanged controls are still on their way (each control is a message and a re-render).
+    # Widgets change the settings in their callbacks, before the run, so the order changes nothing.
+    if result is None:
+        outputs.error(problem)
+    else:
+        with outputs:
+            _results(s, result)
+    _controls(s, result)
+    sidebar.counts(result, problem)  # the sidebar's counts follow the caliper
+
+
+def _controls(s, result) -> None:
+    """The middle column: caliper, the resolved caliper width, ratio and order."""
     st.subheader("Caliper")
     state.control(st.toggle, "Use a caliper", state.key_for("matching", "use_caliper"), s.matching.caliper is not None,
                   lambda s, v: s.with_values("matching", caliper=(0.1 if v else None)))
@@ -43,7 +60,11 @@ def _matching_and_results(outputs) -> None:
         state.field_control(st.slider, matching_ui.caliper_label(s), "matching", "caliper",
                             to_widget=lambda v: float(min(max(v, 0.005), 1.0)), min_value=0.005, max_value=1.0,
                             step=0.005, format="%.3f")
-    width_box = st.empty()
+    if result is not None:
+        width = result.matching.caliper_width
+        st.markdown("**Resolved caliper width: no caliper**" if width is None else
+                    f"**Resolved caliper width: {width:.4f}** "
+                    f"({'logit of the score' if s.matching.caliper_scale == 'logit' else 'probability'})")
     st.subheader("Ratio and order")
     r1, r2 = st.columns(2)
     state.field_control(r1.number_input, "Controls per treated (1:k)", "matching", "ratio", min_value=1,
@@ -54,19 +75,6 @@ def _matching_and_results(outputs) -> None:
                         format_func=matching_ui.ORDERS_TEXT.get)
     state.field_control(r2.number_input, "Seed (random order)", "matching", "seed", min_value=0, step=1,
                         disabled=s.matching.order != "random")
-
-    result, problem = cached.current_result()
-    sidebar.counts(result, problem)  # the sidebar's counts follow the caliper
-    if result is None:
-        outputs.error(problem)
-        return
-    m = result.matching
-    width = m.caliper_width
-    width_box.markdown("**Resolved caliper width: no caliper**" if width is None else
-                       f"**Resolved caliper width: {width:.4f}** "
-                       f"({'logit of the score' if s.matching.caliper_scale == 'logit' else 'probability'})")
-    with outputs:
-        _results(s, result)
 
 
 def _results(s, result) -> None:

@@ -8,7 +8,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from .errors import PanNetError
-from .figures_style import BASE_FONT, COLORS, DEFAULT_LABELS, NEUTRAL, base_layout, set_export_size
+from .figures_style import BASE_FONT, COLORS, DEFAULT_LABELS, NEUTRAL, apply_base_layout, set_export_size
 
 
 def _wrap(text: str, width: int) -> str:
@@ -108,9 +108,9 @@ def consort_figure(flow: pd.DataFrame, n_treated: int, n_control: int, n_pairs: 
     else:
         y_end = gy - main_h / 2
     height = int(max(700, min(1800, 9.5 * (H - y_end + 3) + 100)))
-    fig.update_layout(**base_layout(
+    apply_base_layout(fig,
         title=dict(text=title or "Patient flow", x=0.01, xanchor="left"),
         xaxis=dict(range=[0, 100], visible=False, fixedrange=True),
         yaxis=dict(range=[y_end - 3, H], visible=False, fixedrange=True),
-        margin=dict(l=20, r=20, t=80, b=20), showlegend=False))
+        margin=dict(l=20, r=20, t=80, b=20), showlegend=False)
     return set_export_size(fig, 1400, height)

@@ -9,7 +9,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from .errors import PanNetError
-from .figures_style import BASE_FONT, NEUTRAL, base_layout, fmt_p, is_number, pretty_name, set_export_size
+from .figures_style import BASE_FONT, NEUTRAL, apply_base_layout, fmt_p, is_number, pretty_name, set_export_size
 
 _MODEL_STYLE = [("circle", NEUTRAL["ink"]), ("square", "#56B4E9"), ("diamond", "#CC79A7"), ("triangle-up", "#999999")]
 
@@ -181,7 +181,7 @@ def forest_plot(cox_table: pd.DataFrame, *, reference: dict[str, str] | None = N
                                font=dict(size=BASE_FONT - 1, color=NEUTRAL["muted"] if "reference" in txt else None),
                                name="hr_text")
     height = int(min(max(500, 190 + 44 * n), 2400))
-    fig.update_layout(**base_layout(
+    apply_base_layout(fig,
         title=dict(text=title or "Hazard ratios (Cox regression)", x=0.01, xanchor="left"),
         xaxis=dict(type="log", range=[math.log10(lo_x), math.log10(hi_x)], domain=[0, plot_right],
                    title="Hazard ratio (log scale)", ticks="outside", showline=True, linewidth=1.5,
@@ -190,7 +190,7 @@ def forest_plot(cox_table: pd.DataFrame, *, reference: dict[str, str] | None = N
                    range=[0.3, n + 1.4], showgrid=False, zeroline=False, ticks="", showline=False,
                    automargin=True),
         legend=dict(orientation="h", x=plot_right, xanchor="right", y=1.0, yanchor="bottom"),
-        margin=dict(l=30, r=30, t=90, b=90)))
+        margin=dict(l=30, r=30, t=90, b=90))
     return set_export_size(fig, 1600, height)
 
 

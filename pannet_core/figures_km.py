@@ -14,7 +14,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from .errors import PanNetError
-from .figures_style import (BASE_FONT, COLORS, DEFAULT_LABELS, NEUTRAL, base_layout, fmt_ci, fmt_p,
+from .figures_style import (BASE_FONT, COLORS, DEFAULT_LABELS, NEUTRAL, apply_base_layout, fmt_ci, fmt_p,
                             is_number, rgba, set_export_size)
 
 GROUPS = ("treated", "control")
@@ -235,12 +235,12 @@ def km_figure(comparison: Any, *, title: str | None = None, show_ci: bool = True
     fig.add_annotation(text="<b>Number at risk</b>", xref="paper", yref="y2 domain", x=0, y=1.0,
                        xanchor="left", yanchor="bottom", showarrow=False, font=dict(size=BASE_FONT),
                        name="risk_title", yshift=6)
-    fig.update_layout(**base_layout(
+    apply_base_layout(fig,
         title=dict(text=title or "", font=dict(size=BASE_FONT + 6), x=0.01, xanchor="left"),
         legend=dict(orientation="h", x=0, xanchor="left", y=1.0, yanchor="bottom", font=dict(size=BASE_FONT),
                     bgcolor="rgba(255,255,255,0)", traceorder="normal"),
         margin=dict(l=90, r=40, t=110 if title else 70, b=40),
-        hovermode="closest"))
+        hovermode="closest")
     return set_export_size(fig, 1600, 1000)
 
 

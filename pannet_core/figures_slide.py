@@ -7,7 +7,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from .figures_km import GROUPS, add_km_traces, apply_km_axes, risk_times_for
-from .figures_style import (BASE_FONT, COLORS, NEUTRAL, base_layout, endpoint_name, fmt_ci, fmt_p, group_labels,
+from .figures_style import (BASE_FONT, COLORS, NEUTRAL, apply_base_layout, endpoint_name, fmt_ci, fmt_p, group_labels,
                             is_number, pretty_variable, set_export_size)
 
 CAVEAT = "Observational, propensity-matched comparison; residual confounding possible."
@@ -134,9 +134,9 @@ def summary_slide(result: Any, *, synthetic: bool | None = None, title: str | No
                        bgcolor="#FFF6D5", bordercolor="#E6C860", borderwidth=1.5, borderpad=10, name="caveat")
     slide_title = title or f"<b>{labels['treated']} vs {labels['control'].lower()}</b>: {endpoint.lower()}"
     sub = f"Propensity-score matched cohort, n = {int(comp.km_treated.n) + int(comp.km_control.n)}"
-    fig.update_layout(**base_layout(
+    apply_base_layout(fig,
         title=dict(text=f"{slide_title}<br><span style='font-size:{BASE_FONT + 2}px;color:{NEUTRAL['muted']}'>{sub}</span>",
                    x=0.015, xanchor="left", y=0.975, yanchor="top", font=dict(size=BASE_FONT + 12)),
         legend=dict(orientation="h", x=0, xanchor="left", y=0.875, yanchor="bottom", font=dict(size=BASE_FONT)),
-        margin=dict(l=60, r=50, t=40, b=30), showlegend=True))
+        margin=dict(l=60, r=50, t=40, b=30), showlegend=True)
     return set_export_size(fig, 1920, 1080)

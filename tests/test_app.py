@@ -21,7 +21,7 @@ import pytest
 pytest.importorskip("streamlit")
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
-from board import fmt, matching_ui  # noqa: E402
+from board import figs, fmt, matching_ui  # noqa: E402
 from pannet_core.settings import Settings, load_preset  # noqa: E402
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
@@ -123,9 +123,14 @@ def test_sidebar_counts_follow_the_caliper_and_figures_carry_their_screen_height
     assert not at.exception
     assert _pairs(at) != before and sidebar_pairs() == _pairs(at)
     for chart in at.get("plotly_chart"):
-        layout = json.loads(chart.proto.spec)["layout"]
+        spec = json.loads(chart.proto.spec)
+        layout = spec["layout"]
         # Streamlit draws a figure without a layout height at 450 px first, then again at its box's height
         assert isinstance(layout.get("height"), int) and layout["height"] >= 420, layout.get("height")
+        # ... and one without a width hidden first; a copied template or array counts as new data (board/figs.py)
+        assert layout.get("width") == figs.CHART_WIDTH and layout.get("datarevision") is not None
+        assert not layout.get("template") and "bdata" not in chart.proto.spec
+        assert layout["xaxis"]["ticks"] == "outside"  # the simple_white template's look, written in
 
 
 # --------------------------------------------------------------------------- page switches

@@ -325,3 +325,24 @@ def test_forest_reference_rows_only_for_variables_in_each_model():
     fig = forest_plot(table)
     refs = [a.text for a in fig.layout.annotations if a.text == "1 (reference)"]
     assert len(refs) == 3  # age and sex univariable, age multivariable; sex is not in the multivariable model
+
+
+def test_apply_base_layout_is_update_layout_with_base_layout_byte_for_byte():
+    """The template stored unvalidated (figures_style.apply_base_layout) gives the very same figure JSON."""
+    import plotly.graph_objects as go
+    from plotly.subplots import make_subplots
+
+    from pannet_core.figures_style import apply_base_layout, base_layout
+
+    def fig():
+        f = make_subplots(rows=1, cols=2, subplot_titles=("a", "b"))
+        f.add_trace(go.Bar(x=[1, 2], y=[3, 4]), row=1, col=1)
+        f.add_shape(type="line", x0=0, x1=1, y0=0, y1=1)
+        return f
+
+    extra = dict(title=dict(text="t", x=0.01), margin=dict(l=10, t=20), barmode="overlay")
+    for _ in range(2):  # the second call uses the once-validated template
+        assert apply_base_layout(fig(), **extra).to_json() == fig().update_layout(**base_layout(**extra)).to_json()
+    a, b = apply_base_layout(fig(), **extra), fig().update_layout(**base_layout(**extra))
+    a.update_layout(font=dict(size=30)); b.update_layout(font=dict(size=30))  # still an ordinary figure
+    assert a.to_json() == b.to_json() and a.layout.template == b.layout.template
