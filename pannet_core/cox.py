@@ -130,6 +130,7 @@ class _Prep:
     last: np.ndarray       # exclusive end of each key
     s_end: np.ndarray      # exclusive end of each key's stratum
     key_stratum_start: np.ndarray  # first key of each key's stratum
+    key_s_end: np.ndarray  # exclusive end key of each key's stratum
     d: np.ndarray          # deaths per key
     ev_keys: np.ndarray    # keys with deaths
     exp_key: np.ndarray    # expansion: key of each of the sum(d) Efron rows
@@ -161,22 +162,28 @@ def _prepare(t, e, x, strata, ties) -> _Prep:
     exp_key = np.repeat(ev_keys, dk)
     within = np.arange(exp_key.size) - np.repeat(np.cumsum(dk) - dk, dk)
     exp_f = within / np.repeat(dk, dk) if ties == "efron" else np.zeros(exp_key.size)
-    return _Prep(ts, es, xs, order, key, first, last, s_end, key_stratum_start, d, ev_keys, exp_key,
+    key_s_end = np.r_[key, first.size][s_end]
+    return _Prep(ts, es, xs, order, key, first, last, s_end, key_stratum_start, key_s_end, d, ev_keys, exp_key,
                  exp_f, single=bool(new_stratum.sum() == 1))
 
 
-def _risk_sum(p: _Prep, v: np.ndarray) -> np.ndarray:
-    """Sum of ``v`` (rows sorted) over each key's risk set (same stratum, time >= t)."""
-    rc = np.concatenate([np.cumsum(v[::-1], axis=0)[::-1], np.zeros((1,) + v.shape[1:])])
-    if p.single:
-        return rc[p.first]
-    return rc[p.first] - rc[p.s_end]
-
-
 def _key_sum(p: _Prep, v: np.ndarray) -> np.ndarray:
-    """Sum of ``v`` over the rows of each key."""
-    c = np.concatenate([np.zeros((1,) + v.shape[1:]), np.cumsum(v, axis=0)])
-    return c[p.last] - c[p.first]
+    """Sum of ``v`` (rows sorted) over the rows of each key (keys are runs of rows, none empty)."""
+    return np.add.reduceat(v, p.first, axis=0)
+
+
+def _risk_sum(p: _Prep, v: np.ndarray) -> np.ndarray:
+    """Sum of ``v`` (rows sorted) over each key's risk set (same stratum, time >= t).
+
+    Rows are first summed per key, then cumulated over keys from the last one back
+    (O(n p) with no cumulative array over rows).
+    """
+    kv = _key_sum(p, v)
+    rc = np.cumsum(kv[::-1], axis=0)[::-1]
+    if p.single:
+        return rc
+    rc = np.concatenate([rc, np.zeros((1,) + v.shape[1:])])
+    return rc[:-1] - rc[p.key_s_end]
 
 
 def _stratum_cumsum(p: _Prep, v: np.ndarray) -> np.ndarray:
