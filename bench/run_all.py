@@ -1,6 +1,6 @@
 """Every benchmark (``make bench``): machine details, pipeline stages, kernels, whole process vs R and
 psmpy (raw registry file for ours, prepared cohort for the peers), whole process vs R on the same
-prepared-cohort file (peers_generic.py), PNG export, browser latency of a settings change
+prepared-cohort file (peers_generic.py), the liver preset's Cox models as a whole process (liver_cox.py), PNG export, browser latency of a settings change
 (browser_latency.py).  Results go to bench/results/*.json and a summary is printed.
 
 Usage: python bench/run_all.py [--quick]   (--quick: demo and 20k sizes only)
@@ -29,12 +29,13 @@ def main() -> None:
     ks = ["1", "27"] if quick else ["1", "3", "27", "273"]
     peer_ks = ["1", "27"] if quick else ["1", "3", "27", "137", "273"]
     generic_ns = ["194", "20000"] if quick else ["194", "2000", "20000", "100000", "200000"]
+    liver_ks = ["27"] if quick else ["27", "273"]
     info = machine()
     save("machine", info)
     print(json.dumps(info))
     for name, script, args in (("stages", "stages.py", ks), ("kernels", "kernels.py", []),
                                ("peers", "peers.py", peer_ks), ("peers_generic", "peers_generic.py", generic_ns),
-                               ("export", "export_png.py", [])):
+                               ("liver_cox", "liver_cox.py", liver_ks), ("export", "export_png.py", [])):
         rows = _lines(script, *args)
         save(name, rows)
         for row in rows:
