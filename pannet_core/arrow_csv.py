@@ -215,9 +215,16 @@ def clean_column(col, ascii: bool = False):
     else:
         s = pc.utf8_trim_whitespace(col)
         marker = pc.is_in(pc.utf8_lower(s), value_set=_markers_arrow())
+    # is_in answers false (never null) for a null cell, as the value set holds no null, so if_else keeps
+    # null cells null without or-ing is_null in (which cost more than if_else itself); most columns
+    # hold no marker at all and are returned as stripped
+    if s.null_count:
+        marker = pc.or_kleene(marker, pc.is_null(s))
+    if not pc.any(marker).as_py():
+        return s
     # pa.nulls(1, type)[0], not pa.scalar(None, type): pa.scalar imports pandas, and the prefetch
     # thread would stop here until the main thread has finished importing it
-    return pc.if_else(pc.or_kleene(marker, pc.is_null(s)), pa.nulls(1, s.type)[0], s)
+    return pc.if_else(marker, pa.nulls(1, s.type)[0], s)
 
 
 @lru_cache(maxsize=1)

@@ -163,3 +163,17 @@ def test_read_table_strips_unit_separators_around_markers(tmp_path):
     rows = ["id,x,y"] + [f"{i},{wrapped if i < 3 else 'NA'},{i}" for i in range(200)]
     res = read_table(("\n".join(rows) + "\n").encode(), "t.csv", dictionary=False)
     assert res.frame["x"].isna().all()
+
+
+def test_clean_column_without_markers_and_with_nulls():
+    import pyarrow as pa
+
+    no_marker = pa.chunked_array([pa.array([" a", "b ", "Nab"], pa.large_string()), pa.array(["c"], pa.large_string())])
+    assert arrow_csv.clean_column(no_marker).to_pylist() == ["a", "b", "Nab", "c"]
+    assert arrow_csv.clean_column(no_marker, ascii=True).type == pa.large_string()
+    nulls = pa.chunked_array([pa.array([None, " x", None], pa.large_string()), pa.array([" NaN"], pa.large_string())])
+    for ascii in (False, True):
+        assert arrow_csv.clean_column(nulls, ascii).to_pylist() == [None, "x", None, None]
+        assert arrow_csv.clean_column(nulls.slice(0, 3), ascii).to_pylist() == [None, "x", None]
+    empty = pa.chunked_array([], pa.large_string())
+    assert arrow_csv.clean_column(empty).to_pylist() == []
