@@ -232,7 +232,10 @@ def _parse_csv_arrow(text: str, delim: str, data: bytes | None = None) -> pd.Dat
         table = arrow_csv.read_strings(raw, delim, width)
         if table is None:
             return None
-        header, cleaned = arrow_csv.header_and_clean_body(table) if arrow_csv.is_text_table(table) else (None, None)
+        header, cleaned = (None, None)
+        if arrow_csv.is_text_table(table):
+            ascii_only = arrow_csv.plain_ascii(text if body_bytes is None else body_bytes)
+            header, cleaned = arrow_csv.header_and_clean_body(table, ascii_only)
     dtype = pd.StringDtype(na_value=np.nan)
     mapper = {pa.string(): dtype, pa.large_string(): dtype}.get
     if cleaned is not None:

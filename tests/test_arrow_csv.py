@@ -124,3 +124,56 @@ def test_prefetch_of_a_missing_file_does_nothing(tmp_path):
     arrow_csv.start_prefetch(tmp_path / "nope.csv")
     assert arrow_csv.prefetched_bytes(tmp_path / "nope.csv") is None
     arrow_csv.wait_prefetch()
+
+
+def test_plain_ascii_only_for_text_the_ascii_kernels_clean_alike():
+    assert arrow_csv.plain_ascii(b"a,b\n1, NA \n") and arrow_csv.plain_ascii("a,b\n1,2\n")
+    assert not arrow_csv.plain_ascii("a,b\nOkänd,2\n") and not arrow_csv.plain_ascii("a,b\nOkänd,2\n".encode())
+    for sep in "\x1c\x1d\x1e\x1f":  # whitespace to utf8_trim_whitespace, not to ascii_trim_whitespace
+        assert not arrow_csv.plain_ascii(f"a,b\n{sep}NA,2\n") and not arrow_csv.plain_ascii(f"a,b\n{sep}NA,2\n".encode())
+    assert not arrow_csv.plain_ascii(memoryview(b"a,b\n"))
+
+
+def test_clean_column_ascii_kernels_give_the_utf8_result_on_plain_ascii_cells():
+    import random
+
+    import pyarrow as pa
+
+    rng = random.Random(7)
+    alphabet = [chr(c) for c in range(128) if not 0x1c <= c <= 0x1f]
+    markers = [m for m in arrow_csv.MISSING_MARKERS if m.isascii()]
+    cells = []
+    for _ in range(5000):
+        core = rng.choice(markers) if rng.random() < 0.3 else "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 6)))
+        core = "".join(ch.upper() if rng.random() < 0.5 else ch for ch in core)
+        pad = lambda: "".join(rng.choice(" \t\v\f\r\n") for _ in range(rng.randint(0, 2)))  # noqa: E731
+        cells.append(None if rng.random() < 0.02 else pad() + core + pad())
+    col = pa.chunked_array([pa.array(cells[:2500], pa.large_string()), pa.array(cells[2500:], pa.large_string())])
+    assert arrow_csv.plain_ascii("".join(c for c in cells if c))
+    slow, fast = arrow_csv.clean_column(col), arrow_csv.clean_column(col, ascii=True)
+    assert fast.type == slow.type and fast.to_pylist() == slow.to_pylist()
+    assert slow.null_count > 1000  # the markers were found
+
+
+def test_read_table_strips_unit_separators_around_markers(tmp_path):
+    # \x1f is whitespace to str.strip and utf8_trim_whitespace, not to the ASCII kernels: the reader must see that
+    from pannet_core.reading import read_table
+
+    wrapped = "\x1fNA\x1f"  # a few only: many control characters read as a binary file
+    rows = ["id,x,y"] + [f"{i},{wrapped if i < 3 else 'NA'},{i}" for i in range(200)]
+    res = read_table(("\n".join(rows) + "\n").encode(), "t.csv", dictionary=False)
+    assert res.frame["x"].isna().all()
+
+
+def test_clean_column_without_markers_and_with_nulls():
+    import pyarrow as pa
+
+    no_marker = pa.chunked_array([pa.array([" a", "b ", "Nab"], pa.large_string()), pa.array(["c"], pa.large_string())])
+    assert arrow_csv.clean_column(no_marker).to_pylist() == ["a", "b", "Nab", "c"]
+    assert arrow_csv.clean_column(no_marker, ascii=True).type == pa.large_string()
+    nulls = pa.chunked_array([pa.array([None, " x", None], pa.large_string()), pa.array([" NaN"], pa.large_string())])
+    for ascii in (False, True):
+        assert arrow_csv.clean_column(nulls, ascii).to_pylist() == [None, "x", None, None]
+        assert arrow_csv.clean_column(nulls.slice(0, 3), ascii).to_pylist() == [None, "x", None]
+    empty = pa.chunked_array([], pa.large_string())
+    assert arrow_csv.clean_column(empty).to_pylist() == []
