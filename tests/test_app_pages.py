@@ -212,7 +212,7 @@ def test_report_without_chromium_says_how_to_enable_export(monkeypatch):
 
 def _ci_band_values(at: AppTest) -> list:
     spec = _chart(at, "km_unmatched")
-    return [tr.get("y") for tr in spec["data"] if (tr.get("meta") or {}).get("role") == "ci"]
+    return [tr.get("y") for tr in spec["data"] if (tr.get("meta") or [{}])[0].get("role") == "ci"]  # screen meta: [dict]
 
 
 def test_ci_type_and_truncation_controls_change_the_survival_page():

@@ -65,5 +65,24 @@ def test_km_screen_figure_carries_the_risk_table_margin():
     assert plain["layout"]["margin"]["l"] == 90  # the figure as designed ...
     assert d["layout"]["margin"]["l"] == label_margin.risk_table_margin(d["layout"]) > 90  # ... and on screen
     d["layout"]["margin"]["l"] = 90
+    for item in [*d["data"], d["layout"]]:
+        item["meta"] = item["meta"][0]  # one-item lists on screen (the next test)
     assert d == plain  # nothing else differs
     assert build().to_plotly_json()["layout"]["margin"]["l"] == 90  # the exported figure keeps its margin
+
+
+def test_km_screen_figure_keeps_meta_in_one_item_lists_and_its_export_size():
+    # plotly.js compares a meta object by identity: Streamlit's deep copy would redraw the chart
+    from board import figs
+    from pannet_core import export, figures_style
+    import plotly.graph_objects as go
+
+    fig = go.Figure(go.Scatter(x=[0, 1], y=[1, 0], meta={"role": "km", "group": "treated"}))
+    figures_style.set_export_size(fig, 1600, 1000)
+    d = figs.km_screen_dict(lambda: go.Figure(fig))
+    assert d["data"][0]["meta"] == [{"role": "km", "group": "treated"}]
+    assert d["layout"]["meta"] == [{"export_width": 1600, "export_height": 1000}]
+    screen = figs.from_dict(d)
+    assert figures_style.export_size(screen, default=(1, 1)) == (1600, 1000)
+    assert export.plotly_config("x", screen)["toImageButtonOptions"]["width"] == 1600
+    assert fig.layout.meta == {"export_width": 1600, "export_height": 1000}  # the exported figure keeps its dict
