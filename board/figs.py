@@ -158,7 +158,32 @@ def km(result, which: str, ci: bool | None = None, *, screen: bool = False):
     ci = show_ci() if ci is None else ci
     build = _km_builder(result, which, ci)
     name = f"km_{which}_ci{int(ci)}"
-    return on_screen(name, result, build, margin_t=90, height=KM_HEIGHT) if screen else _get(name, result, build)
+    if screen:
+        return _get(f"{name}:screen", result, lambda: from_dict(km_screen_dict(build)))
+    return _get(name, result, build)
+
+
+def km_screen_dict(build: Callable) -> dict:
+    """The dict of a Kaplan-Meier figure as :func:`km` draws it (untitled, at :data:`KM_HEIGHT`; not shared).
+
+    Its left margin is the one plotly.js's automargin gives the risk table's group names
+    (:func:`board.label_margin.risk_table_margin`), and its ``meta`` values are one-item lists,
+    so the browser draws it once instead of three times; the picture is the same."""
+    d = screen_dict(build(), KM_HEIGHT, True, title=None, margin={"t": 90})
+    lay = d["layout"]
+    # ``meta`` (the traces' roles, the layout's export size) in one-item lists: plotly.js compares a
+    # ``meta`` object by identity, so Streamlit's deep copy after mounting would make Plotly.react
+    # draw the whole chart again; a list of the same value counts as unchanged under a constant
+    # ``datarevision``.  Nothing drawn reads ``meta`` (no template string uses %{meta}).
+    for trace in d["data"]:
+        if isinstance(trace.get("meta"), dict):
+            trace["meta"] = [trace["meta"]]
+    if isinstance(lay.get("meta"), dict):
+        lay["meta"] = [lay["meta"]]
+    left = label_margin.risk_table_margin(lay)
+    if left is not None and left > lay["margin"]["l"]:
+        lay["margin"]["l"] = left
+    return d
 
 
 def matching_height(fig: go.Figure) -> int:

@@ -1,4 +1,5 @@
-"""The left margin plotly.js will give the love plot's row labels, written into the screen figure.
+"""The left margin plotly.js will give the love plot's row labels (and the Kaplan-Meier risk table's
+group names: :func:`risk_table_margin`), written into the screen figure.
 
 Why: the love plot's y axis has ``automargin``: plotly.js draws the chart with ``margin.l`` (40 px),
 measures the labels, finds they need more and draws the whole tall chart a second time (~30 of a
@@ -18,18 +19,23 @@ keep a few px more left margin than it needs.
 from __future__ import annotations
 
 import functools
+import re
 
 from pannet_core.figures_style import BASE_FONT, FONT_FAMILY
 
 PUSH_BEYOND_LABELS = 16.599609375  # px from the widest label to the margin, plotly.js, 18 px labels, ticks ""
+# the same for the Kaplan-Meier risk table's group names: bold 18 px labels, ticks "", ticklabelstandoff 18
+# (30.92-31.03 px measured in chromium with plotly.js 4.1.1 for six label sets, bold widths from Pillow)
+PUSH_BEYOND_RISK_LABELS = 30.984375
+_RISK_LABEL = re.compile(r"^<span style='color:#[0-9A-Fa-f]{6}'><b>([^<>&]*)</b></span>$")
 
 
-@functools.lru_cache(maxsize=1)
-def _font():
+@functools.lru_cache(maxsize=2)
+def _font(bold: bool = False):
     try:
         from PIL import ImageFont
 
-        return ImageFont.truetype("LiberationSans-Regular.ttf", BASE_FONT)
+        return ImageFont.truetype("LiberationSans-Bold.ttf" if bold else "LiberationSans-Regular.ttf", BASE_FONT)
     except Exception:  # Pillow finds no such font file: no estimate
         return None
 
@@ -40,3 +46,23 @@ def left_margin(labels, font: dict | None) -> int | None:
     if f is None or not labels or (font or {}).get("family") != FONT_FAMILY or (font or {}).get("size") != BASE_FONT:
         return None
     return round(max(f.getlength(str(t)) for t in labels) + PUSH_BEYOND_LABELS)
+
+
+def risk_table_margin(layout: dict) -> int | None:
+    """The left margin plotly.js's automargin computes for the Kaplan-Meier risk table's group names.
+
+    ``layout`` is a screen figure's layout (template written in): its ``yaxis2`` is the risk table
+    (``pannet_core.figures_km.risk_axis_labels``: bold names in their colours, no ticks, 18 px
+    stand-off).  None when the axis is not exactly that, or the font cannot be told."""
+    ax = layout.get("yaxis2") or {}
+    f = _font(bold=True)
+    tickfont = ax.get("tickfont") or {}
+    if (f is None or (layout.get("font") or {}).get("family") != FONT_FAMILY or tickfont.get("size") != BASE_FONT
+            or tickfont.get("family") not in (None, FONT_FAMILY) or ax.get("ticklabelstandoff") != 18
+            or ax.get("ticks") != "" or ax.get("side") not in (None, "left") or not ax.get("automargin")
+            or ax.get("showticklabels") is False or not ax.get("ticktext")):
+        return None
+    names = [_RISK_LABEL.match(str(t)) for t in ax["ticktext"]]
+    if not all(names):
+        return None
+    return round(max(f.getlength(m[1]) for m in names) + PUSH_BEYOND_RISK_LABELS)

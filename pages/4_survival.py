@@ -63,29 +63,36 @@ for which in ("unmatched", "matched"):
     figs.show(figs.km(result, which, screen=True), key=f"km_{which}",
               filename=f"km_{ep}_{which}", height=figs.KM_HEIGHT)
 
-st.subheader("Median survival and survival at the horizons")
+# the tables and Cox models are written after the sensitivity chart below into boxes kept here
+# (same page): the browser handles a rerun's messages in order, so that chart no longer waits behind them
+tables_box = st.container()
+cox_box = st.container() if result.cox_models is not None and len(result.cox_models.table) else None
+if result.sensitivity is not None:
+    st.subheader(f"Sensitivity analysis: {result.sensitivity.label}")
+    figs.show(figs.sensitivity_km(result, screen=True), key="km_sens", height=figs.KM_HEIGHT)
+    sens_box = st.container()
+
+tables_box.subheader("Median survival and survival at the horizons")
 for which in ("unmatched", "matched"):
     comp = getattr(result, which)
-    st.markdown(f"**{TITLES[which]}**")
-    st.dataframe(tables.survival_display(comp, labels, s.survival.horizons), hide_index=True, width="stretch")
+    tables_box.markdown(f"**{TITLES[which]}**")
+    tables_box.dataframe(tables.survival_display(comp, labels, s.survival.horizons), hide_index=True, width="stretch")
     p_text = f"Log-rank P = {fmt.p_value(comp.logrank.p)}"
     if which == "matched":
         p_text += f"; stratified on pairs P = {fmt.p_value(result.logrank_pair_stratified.p)}"
-    st.markdown(f"**{p_text}; {tables.hr_text(comp.cox.table, robust=which == 'matched')}**")
+    tables_box.markdown(f"**{p_text}; {tables.hr_text(comp.cox.table, robust=which == 'matched')}**")
 
-if result.cox_models is not None and len(result.cox_models.table):
-    st.subheader("Cox regression: univariable and multivariable")
-    a, b = st.columns([3, 2], gap="large")
+if cox_box is not None:
+    cox_box.subheader("Cox regression: univariable and multivariable")
+    a, b = cox_box.columns([3, 2], gap="large")
     a.dataframe(tables.cox_display(result.cox_models.table), hide_index=True, width="stretch")
     forest = figs.forest(result, screen=True)
     figs.show(forest, key="forest", container=b, height=figs.forest_height(forest))
 
 if result.sensitivity is not None:
-    st.subheader(f"Sensitivity analysis: {result.sensitivity.label}")
     sens = result.sensitivity
-    figs.show(figs.sensitivity_km(result, screen=True), key="km_sens", height=figs.KM_HEIGHT)
-    st.dataframe(tables.survival_display(sens, labels, s.survival.horizons), hide_index=True, width="stretch")
-    st.markdown(f"**Log-rank P = {fmt.p_value(sens.logrank.p)}; {tables.hr_text(sens.cox.table)}**")
+    sens_box.dataframe(tables.survival_display(sens, labels, s.survival.horizons), hide_index=True, width="stretch")
+    sens_box.markdown(f"**Log-rank P = {fmt.p_value(sens.logrank.p)}; {tables.hr_text(sens.cox.table)}**")
 
 if result.ninety_day is not None and len(result.ninety_day):
     st.subheader("90-day mortality")

@@ -156,8 +156,10 @@ def set_export_size(fig: go.Figure, width: int, height: int) -> go.Figure:
 
 
 def export_size(fig: go.Figure, default: tuple[int, int] = (1600, 1000)) -> tuple[int, int]:
-    """The designed export size of a figure, or ``default``."""
+    """The designed export size of a figure, or ``default`` (``meta`` may be wrapped in a one-item list)."""
     meta = fig.layout.meta
+    if isinstance(meta, (list, tuple)) and len(meta) == 1:  # a screen copy's (board/figs.py: km_screen_dict)
+        meta = meta[0]
     if isinstance(meta, dict) and "export_width" in meta and "export_height" in meta:
         return int(meta["export_width"]), int(meta["export_height"])
     return default

@@ -256,7 +256,7 @@ def _km_ci_traces(at) -> int:
     import json
 
     chart = next(c for c in at.get("plotly_chart") if c.proto.id.endswith("km_unmatched"))
-    return sum(1 for tr in json.loads(chart.proto.spec)["data"] if (tr.get("meta") or {}).get("role") == "ci")
+    return sum(1 for tr in json.loads(chart.proto.spec)["data"] if (tr.get("meta") or [{}])[0].get("role") == "ci")
 
 
 def test_confidence_bands_can_be_hidden_and_the_choice_survives_page_switches():

@@ -212,7 +212,7 @@ def test_report_without_chromium_says_how_to_enable_export(monkeypatch):
 
 def _ci_band_values(at: AppTest) -> list:
     spec = _chart(at, "km_unmatched")
-    return [tr.get("y") for tr in spec["data"] if (tr.get("meta") or {}).get("role") == "ci"]
+    return [tr.get("y") for tr in spec["data"] if (tr.get("meta") or [{}])[0].get("role") == "ci"]  # screen meta: [dict]
 
 
 def test_ci_type_and_truncation_controls_change_the_survival_page():
@@ -245,3 +245,20 @@ def test_validation_report_lists_every_problem_with_row_column_value_and_fix():
         {(5, "charlson", "many"), (10, "ki67", "high")}
     assert errors["fix"].str.len().gt(0).all()
     assert at.session_state["pnb_table"].is_demo             # the file with errors was not loaded
+
+
+def test_survival_page_sends_its_charts_before_the_tables_in_the_same_page_order(monkeypatch):
+    # the browser handles a rerun's messages in order: the sensitivity chart no longer waits behind the tables
+    from board import figs, tables
+    calls = []
+    show, display = figs.show, tables.survival_display
+    monkeypatch.setattr(figs, "show", lambda fig, key, **kw: calls.append(key) or show(fig, key, **kw))
+    monkeypatch.setattr(tables, "survival_display", lambda *a, **kw: calls.append("table") or display(*a, **kw))
+    at = _go(_app(), 3)
+    assert calls[:4] == ["km_unmatched", "km_matched", "km_sens", "table"]
+    heads = [s.value for s in at.subheader]
+    assert heads[:4] == ["Kaplan-Meier: all analysed patients (unmatched)", "Kaplan-Meier: propensity-matched",
+                         "Median survival and survival at the horizons", heads[3]]
+    assert heads[3].startswith("Sensitivity analysis") and heads[-1] == "90-day mortality"
+    sens = [f for f in _frames(at) if "Group" in f.columns]
+    assert len(sens) >= 3  # unmatched, matched, then the sensitivity table below its chart
