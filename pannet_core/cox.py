@@ -127,12 +127,9 @@ class _Prep:
     order: np.ndarray
     key: np.ndarray        # key index of each sorted row
     first: np.ndarray      # first row of each key
-    last: np.ndarray       # exclusive end of each key
-    s_end: np.ndarray      # exclusive end of each key's stratum
     key_stratum_start: np.ndarray  # first key of each key's stratum
     key_s_end: np.ndarray  # exclusive end key of each key's stratum
     d: np.ndarray          # deaths per key
-    ev_keys: np.ndarray    # keys with deaths
     exp_key: np.ndarray    # expansion: key of each of the sum(d) Efron rows
     exp_f: np.ndarray      # expansion: j/d (0 for Breslow)
     single: bool           # one stratum (no subtraction needed in risk sums)
@@ -163,7 +160,7 @@ def _prepare(t, e, x, strata, ties) -> _Prep:
     within = np.arange(exp_key.size) - np.repeat(np.cumsum(dk) - dk, dk)
     exp_f = within / np.repeat(dk, dk) if ties == "efron" else np.zeros(exp_key.size)
     key_s_end = np.r_[key, first.size][s_end]
-    return _Prep(ts, es, xs, order, key, first, last, s_end, key_stratum_start, key_s_end, d, ev_keys, exp_key,
+    return _Prep(ts, es, xs, order, key, first, key_stratum_start, key_s_end, d, exp_key,
                  exp_f, single=bool(new_stratum.sum() == 1))
 
 
