@@ -31,7 +31,7 @@ def _figure(name: str, key: str, fp: str, _build: Callable):
 
 
 def _get(name: str, result, build: Callable):
-    """The cached figure ``name`` of ``result`` (shared, never modify it: use :func:`on_screen`)."""
+    """The cached figure ``name`` of ``result`` (shared, never modify it: use :func:`screen_dict`)."""
     entry = state.table()
     return _figure(name, cached.stage_key(result.settings), entry.fingerprint if entry else "", build)
 
@@ -99,22 +99,17 @@ def screen_dict(fig: go.Figure, height, full_width: bool, **layout) -> dict:
     return d
 
 
+def _widen_left(layout: dict, left: int | None) -> None:
+    """Set ``layout.margin.l`` to ``left`` (the margin plotly.js's automargin would compute) when wider."""
+    if left is not None and left > layout["margin"]["l"]:
+        layout["margin"]["l"] = left
+
+
 def from_dict(d: dict) -> go.Figure:
     """A figure of a :func:`screen_dict` dict (taken over, not copied), unvalidated (see :func:`_for_screen`)."""
     out = go.Figure(d, _validate=False)
     out.layout.template = None  # the Figure adds plotly's default template; sent as null (no template)
     return out
-
-
-def on_screen(name: str, result, build: Callable, *, margin_t: int = 70, height=None):
-    """The figure without its title (the page's subheader carries it), cached like the figure itself.
-
-    ``height`` (px, or a function of the built figure) is the height the page draws it at; it is
-    stored in the figure's layout so that the browser's first draw already has it (see :func:`sized`).
-    """
-    def strip():  # build() makes a new figure
-        return _for_screen(build(), height, True, title=None, margin={"t": margin_t})
-    return _get(f"{name}:screen", result, strip)
 
 
 def sized(name: str, result, build: Callable, height, *, full_width: bool = False):
@@ -180,9 +175,7 @@ def km_screen_dict(build: Callable) -> dict:
             trace["meta"] = [trace["meta"]]
     if isinstance(lay.get("meta"), dict):
         lay["meta"] = [lay["meta"]]
-    left = label_margin.risk_table_margin(lay)
-    if left is not None and left > lay["margin"]["l"]:
-        lay["margin"]["l"] = left
+    _widen_left(lay, label_margin.risk_table_margin(lay))
     return d
 
 
@@ -210,9 +203,7 @@ def love_screen_dict(result) -> dict:
     so the browser draws it once instead of twice; the picture is the same."""
     d = screen_dict(love_builder(result)(), matching_height, True, title=None, margin={"t": 60})
     lay = d["layout"]
-    left = label_margin.left_margin(lay["yaxis"].get("categoryarray"), lay.get("font"))
-    if left is not None and left > lay["margin"]["l"]:
-        lay["margin"]["l"] = left
+    _widen_left(lay, label_margin.left_margin(lay["yaxis"].get("categoryarray"), lay.get("font")))
     return d
 
 
