@@ -115,6 +115,19 @@ def _holds_any(path: Path, needles: list[bytes]) -> bool:
     return any(n in data for n in needles)
 
 
+def session_through_every_page(data: bytes) -> AppTest:
+    """An app session that uploaded ``data`` as a CSV and then opened every page after the upload page,
+    each without an exception."""
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.run()
+    at.file_uploader(key="upload_table").set_value(("registry.csv", data, "text/csv")).run()
+    assert not at.exception and not at.session_state["pnb_table"].is_demo
+    for page in PAGES[1:]:
+        at.switch_page(page).run()
+        assert not at.exception, page
+    return at
+
+
 def test_a_whole_session_writes_no_patient_data_to_disk(tmp_path, monkeypatch):
     """Upload, analyse on every page, render every figure: no new or changed file holds a patient id."""
     data, ids, pnr = _with_personnummer(prefix="PRIVTEST7731")
@@ -124,13 +137,7 @@ def test_a_whole_session_writes_no_patient_data_to_disk(tmp_path, monkeypatch):
     roots = [cwd, Path(tempfile.gettempdir()), ROOT]
     before = {r: _files(r) for r in roots}
 
-    at = AppTest.from_file(APP, default_timeout=120)
-    at.run()
-    at.file_uploader(key="upload_table").set_value(("registry.csv", data, "text/csv")).run()
-    assert not at.exception and not at.session_state["pnb_table"].is_demo
-    for page in PAGES[1:]:
-        at.switch_page(page).run()
-        assert not at.exception, page
+    at = session_through_every_page(data)
     result = at.session_state["pnb_table"]
     from board import cached, figs  # noqa: F401  (the figures the pages drew are in the session's cache)
     from pannet_core import export, pipeline

@@ -8,28 +8,18 @@ the user may name the offending id: that is the screen, not a log.)
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 
 import pytest
 
 pytest.importorskip("streamlit")
-from streamlit.testing.v1 import AppTest  # noqa: E402
 
-from test_app_privacy import PAGES, _with_personnummer  # noqa: E402
-
-APP = str(Path(__file__).resolve().parents[1] / "app.py")
+from test_app_privacy import PAGES, _with_personnummer, session_through_every_page  # noqa: E402
 
 
 def test_a_session_logs_no_patient_data(caplog, capfd):
     data, ids, pnr = _with_personnummer(prefix="LOGTEST5521")
     caplog.set_level(logging.DEBUG)
-    at = AppTest.from_file(APP, default_timeout=120)
-    at.run()
-    at.file_uploader(key="upload_table").set_value(("registry.csv", data, "text/csv")).run()
-    assert not at.exception and not at.session_state["pnb_table"].is_demo
-    for page in PAGES[1:]:
-        at.switch_page(page).run()
-        assert not at.exception, page
+    at = session_through_every_page(data)
     at.switch_page(PAGES[0]).run()
     dup = data.replace(ids[1].encode(), ids[0].encode(), 1)            # a duplicate id: the error names it
     at.file_uploader(key="upload_table").set_value(("dup.csv", dup, "text/csv")).run()
