@@ -73,6 +73,16 @@ async def _upload(page, label: str, name: str, data: bytes, mime: str, done_text
 
 
 async def _observe(page) -> dict:
+    # The Matching fragment writes the sidebar's counts after its results (pages/3_matching.py), and
+    # under load they can land after _idle's quiet spell: read the page once the sidebar shows all its
+    # counts and the same number of pairs as the matched-count line (both from the same run).
+    await page.wait_for_function(
+        """() => {
+            const line = document.querySelector("[data-testid='matched-count']")?.innerText || "";
+            const side = document.querySelector("[data-testid='stSidebar']")?.innerText || "";
+            const a = line.match(/Matched: (\\d+) pairs/), b = side.match(/Matched pairs\\s+(\\d+)/);
+            return !!(a && b && a[1] === b[1] && /Controls\\s+\\d+/.test(side));
+        }""", timeout=TIMEOUT_MS)
     return {"matched": await page.locator("[data-testid='matched-count']").inner_text(),
             "pair": await page.locator("[data-testid='pair-ids']").inner_text(),
             "sidebar": await page.locator('[data-testid="stSidebar"]').inner_text()}
