@@ -4,7 +4,11 @@ Thin shell: page config, the optional sign-in gate (``PANNET_REQUIRE_LOGIN``,
 see docs/deployment.md), session initialisation (demo cohort + 000 preset on
 first open), the shared sidebar and the five pages.  No statistics here.
 """
-import streamlit as st
+from pannet_core.runtime import configure
+
+configure()  # one BLAS thread and Arrow's system memory pool, before pandas loads numpy and pyarrow
+
+import streamlit as st  # noqa: E402
 
 st.set_page_config(layout="wide", page_title="PanNET Board", page_icon=":material/monitoring:")
 

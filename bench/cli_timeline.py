@@ -79,6 +79,9 @@ def main() -> int:
     p.add_argument("--data", default="/tmp/pannet-bench/demo_273.csv")
     p.add_argument("--settings", default=str(ROOT / "pannet_core" / "presets" / "primary_tumour_resection.json"))
     args = p.parse_args()
+    from pannet_core.runtime import configure
+
+    configure()  # as python -m pannet_core does, before numpy and pyarrow load
     _install()
     from pannet_core import arrow_csv, cli
 

@@ -1,6 +1,21 @@
-"""``python -m pannet_core`` entry point."""
+"""``python -m pannet_core`` entry point.
+
+The process ends with ``os._exit`` once ``main`` has returned and the output
+is flushed: every file has been written and closed by then and every thread
+joined, so the interpreter's shutdown (a last garbage collection and freeing
+hundreds of megabytes object by object, ~0.1 s at 200,000 rows) does nothing
+the operating system does not do anyway when the process ends.
+"""
+import os
 import sys
 
-from .cli import main
+from .runtime import configure
 
-sys.exit(main())
+configure()  # before anything imports numpy or pyarrow
+
+from .cli import main  # noqa: E402
+
+code = main()
+sys.stdout.flush()
+sys.stderr.flush()
+os._exit(code)
