@@ -50,8 +50,12 @@ def machine() -> dict:
 
 
 def timed_process(cmd: list[str], repeat: int = 3, env: dict | None = None) -> dict:
-    """Run ``cmd`` ``repeat`` times under /usr/bin/time; best wall time, its CPU time and the peak RSS."""
-    best = None
+    """Run ``cmd`` ``repeat`` times under /usr/bin/time.
+
+    Returns the best run (wall time, its CPU time and peak RSS) with ``walls_s``, every run's wall
+    time in order, and ``median_wall_s``.
+    """
+    best, walls = None, []
     for _ in range(repeat):
         fmt = "%e %U %S %M"
         r = subprocess.run(["/usr/bin/time", "-f", "BENCHTIME " + fmt, *cmd], capture_output=True, text=True,
@@ -62,8 +66,11 @@ def timed_process(cmd: list[str], repeat: int = 3, env: dict | None = None) -> d
         wall, user, sys_, rss = line[-1].split()[1:]
         res = {"ok": True, "wall_s": float(wall), "cpu_s": float(user) + float(sys_), "peak_mb": int(rss) / 1024,
                "cmd": " ".join(cmd), "stdout": r.stdout.strip()[-300:]}
+        walls.append(res["wall_s"])
         if best is None or res["wall_s"] < best["wall_s"]:
             best = res
+    best["walls_s"] = walls
+    best["median_wall_s"] = sorted(walls)[len(walls) // 2]
     return best
 
 

@@ -50,13 +50,18 @@ def main() -> None:
             return (f"{x['wall_s']:.2f} s / {x['cpu_s']:.2f} s / {x['peak_mb']:.0f} MiB" if x.get("ok")
                     else f"n/a ({(x.get('error') or '')[:60]})")
 
-        print("| --n-scale | rows in file | analysed | ours: wall / CPU / peak RSS | R (MatchIt default) | "
-              "R / ours | R (mahvars = ~ps) | R mahvars / ours | psmpy (PS + matching only) | psmpy / ours |")
-        print("|---|---|---|---|---|---|---|---|---|---|")
+        def median(x):
+            return f"{x['median_wall_s']:.2f} s of {len(x['walls_s'])}" if x.get("ok") and "walls_s" in x else ""
+
+        print("| --n-scale | rows in file | analysed | ours: best wall / CPU / peak RSS | ours: median wall | "
+              "R (MatchIt default) | R / ours | R (mahvars = ~ps) | R mahvars / ours | psmpy (PS + matching only) "
+              "| psmpy / ours |")
+        print("|---|---|---|---|---|---|---|---|---|---|---|")
         for r in pe:
             if "k" not in r:
                 continue
-            print(f"| {r['k']} | {r['rows_in_file']} | {r['analysed']} | {cell(r['ours'])} | {cell(r['R'])} | "
+            print(f"| {r['k']} | {r['rows_in_file']} | {r['analysed']} | {cell(r['ours'])} | {median(r['ours'])} | "
+                  f"{cell(r['R'])} | "
                   f"{r.get('R_over_ours', '')} | {cell(r.get('R_mahvars', {}))} | {r.get('R_mahvars_over_ours', '')} | "
                   f"{cell(r['psmpy'])} | {r.get('psmpy_over_ours', '')} |")
         print()
