@@ -31,7 +31,7 @@ DELIMITERS = (",", ";", "\t", "|")
 SNIFF_LINES = 200
 UTF8_BOM = b"\xef\xbb\xbf"
 _PREFETCH_MIN_BYTES = 2 << 20  # smaller files are read in a blink; not worth a thread
-_PREFETCH_HEAD_BYTES = 1 << 20
+PREFETCH_HEAD_BYTES = 1 << 20
 
 
 # ---------------------------------------------------------------------------
@@ -308,7 +308,7 @@ def _parse_for_prefetch(data: bytes, name: str) -> tuple[tuple | None, tuple | N
     if data[:4] == b"PK\x03\x04" or data.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in data[:65536]:
         return None, None
     offset = 3 if data.startswith(UTF8_BOM) else 0
-    head = data[offset:offset + _PREFETCH_HEAD_BYTES].decode("utf-8", errors="ignore")
+    head = data[offset:offset + PREFETCH_HEAD_BYTES].decode("utf-8", errors="ignore")
     lines = head.splitlines()
     if len(lines) <= SNIFF_LINES:
         return None, None
@@ -365,6 +365,30 @@ def prefetched_bytes(path) -> bytes | None:
         return None
     pf.read_done.wait()
     return pf.data
+
+
+def parsed_as_text(data: bytes) -> bool:
+    """Whether the prefetch parsed these very bytes into text columns (waiting for it to finish).
+
+    Then the bytes are valid UTF-8 all through: every byte of a regular CSV
+    is a delimiter, a line end or part of a cell, and pyarrow checked every
+    cell of the ``large_string`` columns as UTF-8 (as strictly as Python's
+    decoder).  The prefetch is not used up.
+
+    Parameters
+    ----------
+    data : bytes
+        The file's bytes, the very object :func:`prefetched_bytes` returned.
+
+    Returns
+    -------
+    bool
+    """
+    pf = _current
+    if pf is None or pf.data is not data:
+        return False
+    pf.thread.join()
+    return pf.result is not None and pf.result[1] is not None
 
 
 def take_prefetched(data: bytes, offset: int, delim: str, width: int) -> tuple | None:

@@ -92,6 +92,80 @@ def test_prefetched_read_equals_plain_read(tmp_path, bom, monkeypatch):
     assert pre.notes == plain.notes and pre.problems == plain.problems
 
 
+def _latin_csv(tmp_path, encoding):
+    rows = ["patient_id;stage4_date;centre;ki67"]
+    rows += [f"P{i};2010-01-{1 + i % 28:02d};{'Malmö' if i % 2 else 'Göteborg'};{i % 17},5" for i in range(90_000)]
+    path = tmp_path / f"{encoding}.csv"
+    path.write_bytes(("\r\n".join(rows) + "\r\n").encode(encoding))
+    return path
+
+
+@pytest.mark.parametrize("bom", [False, True])
+def test_prefetched_read_decodes_only_the_head(tmp_path, bom, monkeypatch):
+    from pannet_core import reading
+
+    path = _latin_csv(tmp_path, "utf-8")
+    if bom:
+        path.write_bytes(arrow_csv.UTF8_BOM + path.read_bytes())
+    plain = read_table(path)
+    decoded = []
+    monkeypatch.setattr(reading, "_decode", lambda *a: decoded.append(a) or pytest.fail("whole text decoded"))
+    arrow_csv.start_prefetch(path)
+    pre = read_table(path)
+    arrow_csv.wait_prefetch()
+    assert not decoded
+    pd.testing.assert_frame_equal(pre.frame, plain.frame, check_exact=True)
+    assert pre.notes == plain.notes and "Columns are separated by semicolons." in pre.notes
+    assert pre.frame["centre"].iloc[1] == "Malmö"
+
+
+def test_prefetched_head_is_a_prefix_with_the_sniffed_lines(tmp_path):
+    from pannet_core import reading
+
+    path = _latin_csv(tmp_path, "utf-8")
+    arrow_csv.start_prefetch(path)
+    data = arrow_csv.prefetched_bytes(path)
+    head = reading._prefetched_head(data, "x.csv")
+    text = data.decode("utf-8-sig")
+    assert head is not None and text.startswith(head) and len(head) < len(text)
+    assert arrow_csv.head_lines(head, arrow_csv.SNIFF_LINES) == arrow_csv.head_lines(text, arrow_csv.SNIFF_LINES)
+    assert head[:65536] == text[:65536]
+    assert reading._prefetched_head(bytes(bytearray(data)), "x.csv") is None  # not the prefetched bytes object
+    arrow_csv.wait_prefetch()
+
+
+def test_prefetch_rejected_file_is_decoded_as_before(tmp_path):
+    path = _latin_csv(tmp_path, "cp1252")  # not UTF-8: pyarrow's parse fails, the reader decodes as Windows-1252
+    plain = read_table(path)
+    arrow_csv.start_prefetch(path)
+    pre = read_table(path)
+    arrow_csv.wait_prefetch()
+    pd.testing.assert_frame_equal(pre.frame, plain.frame, check_exact=True)
+    assert pre.notes == plain.notes and any("Windows-1252" in n for n in pre.notes)
+    assert pre.frame["centre"].iloc[1] == "Malmö"
+
+
+def test_unused_prefetched_parse_falls_back_to_the_whole_text(tmp_path, monkeypatch):
+    from pannet_core import reading
+
+    path = _big_csv(tmp_path)
+    plain = read_table(path)
+    monkeypatch.setattr(arrow_csv, "_current", None)  # the prefetch left unused is dropped after the test
+    arrow_csv.start_prefetch(path)
+    arrow_csv.wait_prefetch()  # the prefetch parsed the file ...
+    assert arrow_csv.parsed_as_text(arrow_csv.prefetched_bytes(path))
+    monkeypatch.setattr(arrow_csv, "take_prefetched", lambda *a: None)  # ... but its parse is not taken
+    monkeypatch.setattr(arrow_csv, "read_strings", lambda *a: None)  # and pandas' C parser reads the whole text
+    monkeypatch.setattr(reading, "_decode", lambda *a: pytest.fail("_decode called"))
+    texts = []
+    real_read_csv = pd.read_csv
+    monkeypatch.setattr(pd, "read_csv", lambda buf, **kw: texts.append(buf.getvalue()) or real_read_csv(buf, **kw))
+    pre = read_table(path)
+    assert texts == [path.read_text(encoding="utf-8")]
+    pd.testing.assert_frame_equal(pre.frame, plain.frame, check_exact=True)
+    assert pre.notes == plain.notes
+
+
 def test_prefetch_of_another_file_is_not_used(tmp_path):
     path = _big_csv(tmp_path)
     other = tmp_path / "other.csv"
