@@ -203,8 +203,8 @@ def test_prefetch_of_a_missing_file_does_nothing(tmp_path):
 def test_plain_ascii_only_for_text_the_ascii_kernels_clean_alike():
     assert arrow_csv.plain_ascii(b"a,b\n1, NA \n") and arrow_csv.plain_ascii("a,b\n1,2\n")
     assert not arrow_csv.plain_ascii("a,b\nOkänd,2\n") and not arrow_csv.plain_ascii("a,b\nOkänd,2\n".encode())
-    for sep in "\x1c\x1d\x1e\x1f":  # whitespace to utf8_trim_whitespace, not to ascii_trim_whitespace
-        assert not arrow_csv.plain_ascii(f"a,b\n{sep}NA,2\n") and not arrow_csv.plain_ascii(f"a,b\n{sep}NA,2\n".encode())
+    for sep in "\x1c\x1d\x1e\x1f":  # whitespace to utf8_trim_whitespace: clean_column's ASCII strip strips them too
+        assert arrow_csv.plain_ascii(f"a,b\n{sep}NA,2\n") and arrow_csv.plain_ascii(f"a,b\n{sep}NA,2\n".encode())
     assert not arrow_csv.plain_ascii(memoryview(b"a,b\n"))
 
 
@@ -214,19 +214,24 @@ def test_clean_column_ascii_kernels_give_the_utf8_result_on_plain_ascii_cells():
     import pyarrow as pa
 
     rng = random.Random(7)
-    alphabet = [chr(c) for c in range(128) if not 0x1c <= c <= 0x1f]
+    alphabet = [chr(c) for c in range(128)]
     markers = [m for m in arrow_csv.MISSING_MARKERS if m.isascii()]
     cells = []
     for _ in range(5000):
         core = rng.choice(markers) if rng.random() < 0.3 else "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 6)))
         core = "".join(ch.upper() if rng.random() < 0.5 else ch for ch in core)
-        pad = lambda: "".join(rng.choice(" \t\v\f\r\n") for _ in range(rng.randint(0, 2)))  # noqa: E731
+        pad = lambda: "".join(rng.choice(" \t\v\f\r\n\x1c\x1d\x1e\x1f") for _ in range(rng.randint(0, 2)))  # noqa: E731
         cells.append(None if rng.random() < 0.02 else pad() + core + pad())
     col = pa.chunked_array([pa.array(cells[:2500], pa.large_string()), pa.array(cells[2500:], pa.large_string())])
     assert arrow_csv.plain_ascii("".join(c for c in cells if c))
     slow, fast = arrow_csv.clean_column(col), arrow_csv.clean_column(col, ascii=True)
     assert fast.type == slow.type and fast.to_pylist() == slow.to_pylist()
     assert slow.null_count > 1000  # the markers were found
+    every = pa.chunked_array([pa.array([chr(c) + "x" + chr(c) for c in range(128)] + [chr(c) for c in range(128)],
+                                       pa.large_string())])
+    assert arrow_csv.clean_column(every, ascii=True).to_pylist() == arrow_csv.clean_column(every).to_pylist()
+    want = [None if c.strip().lower() in arrow_csv.MISSING_MARKERS else c.strip() for c in every.to_pylist()]
+    assert arrow_csv.clean_column(every, ascii=True).to_pylist() == want and want[:32].count(None) == 0
 
 
 def test_read_table_strips_unit_separators_around_markers(tmp_path):
