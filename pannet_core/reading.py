@@ -17,6 +17,7 @@ Nothing passed in is modified.  Every problem a user can cause raises
 """
 from __future__ import annotations
 
+import codecs
 import csv
 import datetime as _dt
 import io
@@ -141,11 +142,52 @@ def _decode(data: bytes, name: str, notes: list[str]) -> tuple[str, bool]:
     raise _binary_error(name)  # pragma: no cover - latin-1 decodes everything
 
 
+def _prefetched_head(data: bytes, name: str) -> str | None:
+    """The head of the text of ``data`` when the command line's prefetch parsed these bytes, else None.
+
+    Such bytes are UTF-8 all through (:func:`~pannet_core.arrow_csv.parsed_as_text`),
+    so :func:`_decode` would decode them as UTF-8 without a note.  Only the
+    part the reader looks at when it takes the prefetched parse is decoded
+    here (the first :data:`_SNIFF_LINES` lines, to sniff the delimiter, and
+    the sample :func:`_check_text` checks), not the whole file.
+
+    Parameters
+    ----------
+    data : bytes
+        The file's bytes.
+    name : str
+        File name for messages.
+
+    Returns
+    -------
+    str or None
+        A prefix of ``data.decode("utf-8-sig")`` holding more than
+        :data:`_SNIFF_LINES` lines and at least :data:`_SAMPLE_CHARS`
+        characters (or the whole text), or None.
+
+    Raises
+    ------
+    PanNetError
+        As :func:`_decode` for text with many control characters.
+    """
+    if not arrow_csv.parsed_as_text(data):
+        return None
+    size = len(arrow_csv.UTF8_BOM) + arrow_csv.PREFETCH_HEAD_BYTES
+    if len(data) <= size:
+        return _check_text(data.decode("utf-8-sig"), name)
+    # final=False: a character cut by the end of the slice is held back, not an error
+    head = codecs.getincrementaldecoder("utf-8-sig")().decode(memoryview(data)[:size])
+    if len(head) < _SAMPLE_CHARS or head.count("\n") <= _SNIFF_LINES:
+        return None  # too few lines to sniff from: decode the whole text as usual
+    return _check_text(head, name)
+
+
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffd]")
+_SAMPLE_CHARS = 65536
 
 
 def _check_text(text: str, name: str) -> str:
-    sample = text[:65536]
+    sample = text[:_SAMPLE_CHARS]
     bad = len(_CONTROL.findall(sample))
     if bad > max(2, len(sample) // 200):
         raise _binary_error(name)
@@ -168,13 +210,21 @@ def _sniff(text: str) -> str:
     return arrow_csv.sniff_lines(_head_lines(text, _SNIFF_LINES))
 
 
-def _parse_csv(text: str, name: str, notes: list[str], data: bytes | None = None
+def _parse_csv(text: str, name: str, notes: list[str], data: bytes | None = None, whole=None
                ) -> tuple[list[str], list[list[Any]] | pd.DataFrame, str]:
-    """Header, body and delimiter of a CSV text (``data``: the bytes ``text`` is the UTF-8 decoding of)."""
+    """Header, body and delimiter of a CSV text.
+
+    ``data``: the bytes ``text`` is the UTF-8 decoding of.  ``whole``: when
+    ``text`` is only the head of that decoding (:func:`_prefetched_head`),
+    a function that returns all of it, called only if pyarrow's parse of
+    ``data`` is not used.
+    """
     delim = _sniff(text)
     if delim != ",":
         notes.append(f"Columns are separated by {_DELIM_NAMES[delim]}s.")
     df = _parse_csv_arrow(text, delim, data)
+    if df is None and whole is not None:
+        text = whole()
     try:
         if df is None:
             df = pd.read_csv(io.StringIO(text), sep=delim, header=None, dtype=str, keep_default_na=False,
@@ -206,8 +256,9 @@ def _parse_csv_arrow(text: str, delim: str, data: bytes | None = None) -> pd.Dat
     (ragged rows, pyarrow missing, a parse error) returns None so that the
     C parser and then the tolerant csv-module path decide, as before.
 
-    ``data`` (optional) holds the bytes whose UTF-8 decoding ``text`` is; then
-    the checks run on the bytes, pyarrow reads them without a re-encoding,
+    ``data`` (optional) holds the bytes whose UTF-8 decoding ``text`` is (or
+    begins with: only ``text``'s first line is used then); the checks run on
+    the bytes, pyarrow reads them without a re-encoding,
     and a parse the command line prefetched on a thread
     (:func:`pannet_core.arrow_csv.start_prefetch`) is used when it was made
     from these very bytes.
@@ -453,6 +504,8 @@ def _as_numbers_arrow(s: pd.Series):
     patterns pandas' ``str.fullmatch`` hands pyarrow) run on the column's
     distinct values (every cell matches if every distinct value does; a
     registry column holds few), and the cast keeps the missing cells as NaN.
+    :func:`_head_is_not_numbers`' quick look runs first, on the Arrow cells
+    (when they are ASCII), so that a text column is not hashed.
     ``_NOT_HANDLED`` when pandas itself would not use pyarrow (non-ASCII text,
     where ``\\d`` follows Python's ``re``) or the cast fails (then
     :func:`_parse_floats` falls back to Python's ``float``).
@@ -466,14 +519,18 @@ def _as_numbers_arrow(s: pd.Series):
     n_present = len(arr) - arr.null_count
     if n_present == 0:
         return None
+
+    def all_match(cells, rx: str) -> bool:  # nulls are skipped, as in _all_match on the present cells
+        return bool(pc.all(pc.match_substring_regex(cells, f"^(({rx})$)")).as_py())
+
+    if n_present > 256:  # = _head_is_not_numbers(s) (non-ASCII cells: the distinct values decide below)
+        head = arr.slice(0, 256).drop_null().slice(0, 64)
+        if len(head) == 64 and pc.all(pc.string_is_ascii(head)).as_py() and not all_match(head, _NUM_RX):
+            return None
     distinct = pc.unique(arr)
     if not pc.all(pc.string_is_ascii(distinct), min_count=0).as_py():
         return _NOT_HANDLED
-
-    def all_match(rx: str) -> bool:  # nulls are skipped, as in _all_match on the present cells
-        return bool(pc.all(pc.match_substring_regex(distinct, f"^(({rx})$)")).as_py())
-
-    if not all_match(_NUM_RX):
+    if not all_match(distinct, _NUM_RX):
         return None
     try:
         num = pc.cast(arr, pa.float64()).to_numpy().astype("float64", copy=True)
@@ -482,19 +539,19 @@ def _as_numbers_arrow(s: pd.Series):
     if not np.isfinite(num[~np.isnan(num)] if arr.null_count else num).all():
         return None
     full = pd.Series(num, index=s.index)
-    if n_present == len(s) and all_match(r"[+-]?\d{1,15}"):
+    if n_present == len(s) and all_match(distinct, r"[+-]?\d{1,15}"):
         return full.astype("int64")
     return full
 
 
 def _as_numbers(s: pd.Series, decimal_comma: bool) -> pd.Series | None:
     """All non-missing cells as numbers (int64 / float64), or None if any is not a number."""
-    if not decimal_comma and len(s) > 256 and _head_is_not_numbers(s):
-        return None  # = _all_match's quick look below, without dropping the missing cells of the whole column
     if not decimal_comma:
         fast = _as_numbers_arrow(s)
         if fast is not _NOT_HANDLED:
             return fast
+        if len(s) > 256 and _head_is_not_numbers(s):
+            return None  # = _all_match's quick look below, without dropping the missing cells of the whole column
     present = s.dropna()
     if present.empty:
         return None
@@ -642,8 +699,12 @@ def read_table(source: Any, filename: str | None = None, column_map: dict | None
         raise PanNetError(f"{name} is named like an Excel workbook but is not one (or is damaged).",
                           "Open it in Excel and save it again as .xlsx, or upload it as CSV.")
     else:
-        text, utf8 = _decode(data, name, notes)
-        header, body, delim = _parse_csv(text, name, notes, data if utf8 else None)
+        head = _prefetched_head(data, name)
+        if head is None:
+            text, utf8 = _decode(data, name, notes)
+            header, body, delim = _parse_csv(text, name, notes, data if utf8 else None)
+        else:  # the whole text is decoded only if the prefetched parse is not used after all
+            header, body, delim = _parse_csv(head, name, notes, data, whole=lambda: data.decode("utf-8-sig"))
         decimal_comma = delim != ","
     if body.attrs.pop(_CLEAN_ATTR, None) is not True:
         body = _clean_cells(body)

@@ -124,6 +124,38 @@ def _all_missing(frame: pd.DataFrame) -> np.ndarray:
     return empty
 
 
+def _duplicated(ids: pd.Series) -> np.ndarray:
+    """``(ids.duplicated(keep="first") & ids.notna()).to_numpy()``, without hashing ids in increasing order.
+
+    Registry exports usually list patients by id: when the present ids are
+    strictly increasing none repeats, which one comparison of neighbours
+    shows (~10x faster than hashing 200,000 text ids).
+    """
+    if _strictly_increasing(ids):
+        return np.zeros(len(ids), dtype=bool)
+    return (ids.duplicated(keep="first") & ids.notna()).to_numpy()
+
+
+def _strictly_increasing(s: pd.Series) -> bool:
+    """Whether the non-missing values of ``s`` are strictly increasing (False when not cheaply known)."""
+    if isinstance(s.dtype, pd.StringDtype) and hasattr(s.array, "_pa_array"):
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        arr = s.array._pa_array
+        present = arr.drop_null() if arr.null_count else arr
+        if isinstance(present, pa.ChunkedArray):
+            present = present.combine_chunks()
+        if len(present) < 2:
+            return True
+        # byte-wise order of the UTF-8 text: a strict total order, so increasing means distinct
+        return bool(pc.all(pc.less(present.slice(0, len(present) - 1), present.slice(1))).as_py())
+    if pd.api.types.is_integer_dtype(s.dtype) or pd.api.types.is_float_dtype(s.dtype):
+        v = s.dropna().to_numpy()
+        return bool((v[1:] > v[:-1]).all())
+    return False
+
+
 def _dates_before(late: pd.Series, early: pd.Series) -> np.ndarray:
     """``(early.notna() & late.notna() & (late < early)).to_numpy()`` (in numpy for datetime64 columns)."""
     if isinstance(late.dtype, np.dtype) and late.dtype.kind == "M" and late.dtype == early.dtype:
@@ -152,7 +184,7 @@ def _check_rows(typed: pd.DataFrame) -> list[Problem]:
         probs += _problems_at(miss, "patient_id", ids, "The patient id is empty.",
                               "Give every patient a study id (a number or a code, not the personal "
                               "identity number).")
-        dup = (ids.duplicated(keep="first") & ids.notna()).to_numpy()
+        dup = _duplicated(ids)
         if dup.any():
             first_row = {}
             for i, v in enumerate(ids.to_numpy(dtype=object)):
@@ -328,7 +360,7 @@ def _validate_generic(frame: pd.DataFrame, settings) -> list[Problem]:
         ids = frame[c.id]
         vals = ids.to_numpy(dtype=object)
         probs += _problems_at(ids.isna().to_numpy(), c.id, vals, "The id is empty.", "Give every patient an id.")
-        probs += _problems_at((ids.duplicated(keep="first") & ids.notna()).to_numpy(), c.id, vals,
+        probs += _problems_at(_duplicated(ids), c.id, vals,
                               lambda i: f"Id {vals[i]!r} is used more than once.",
                               "Keep one row per patient (this format has one row per patient).")
     # run's reading of the two coded columns, once: (codes or None, run's error or None)

@@ -92,6 +92,80 @@ def test_prefetched_read_equals_plain_read(tmp_path, bom, monkeypatch):
     assert pre.notes == plain.notes and pre.problems == plain.problems
 
 
+def _latin_csv(tmp_path, encoding):
+    rows = ["patient_id;stage4_date;centre;ki67"]
+    rows += [f"P{i};2010-01-{1 + i % 28:02d};{'Malmö' if i % 2 else 'Göteborg'};{i % 17},5" for i in range(90_000)]
+    path = tmp_path / f"{encoding}.csv"
+    path.write_bytes(("\r\n".join(rows) + "\r\n").encode(encoding))
+    return path
+
+
+@pytest.mark.parametrize("bom", [False, True])
+def test_prefetched_read_decodes_only_the_head(tmp_path, bom, monkeypatch):
+    from pannet_core import reading
+
+    path = _latin_csv(tmp_path, "utf-8")
+    if bom:
+        path.write_bytes(arrow_csv.UTF8_BOM + path.read_bytes())
+    plain = read_table(path)
+    decoded = []
+    monkeypatch.setattr(reading, "_decode", lambda *a: decoded.append(a) or pytest.fail("whole text decoded"))
+    arrow_csv.start_prefetch(path)
+    pre = read_table(path)
+    arrow_csv.wait_prefetch()
+    assert not decoded
+    pd.testing.assert_frame_equal(pre.frame, plain.frame, check_exact=True)
+    assert pre.notes == plain.notes and "Columns are separated by semicolons." in pre.notes
+    assert pre.frame["centre"].iloc[1] == "Malmö"
+
+
+def test_prefetched_head_is_a_prefix_with_the_sniffed_lines(tmp_path):
+    from pannet_core import reading
+
+    path = _latin_csv(tmp_path, "utf-8")
+    arrow_csv.start_prefetch(path)
+    data = arrow_csv.prefetched_bytes(path)
+    head = reading._prefetched_head(data, "x.csv")
+    text = data.decode("utf-8-sig")
+    assert head is not None and text.startswith(head) and len(head) < len(text)
+    assert arrow_csv.head_lines(head, arrow_csv.SNIFF_LINES) == arrow_csv.head_lines(text, arrow_csv.SNIFF_LINES)
+    assert head[:65536] == text[:65536]
+    assert reading._prefetched_head(bytes(bytearray(data)), "x.csv") is None  # not the prefetched bytes object
+    arrow_csv.wait_prefetch()
+
+
+def test_prefetch_rejected_file_is_decoded_as_before(tmp_path):
+    path = _latin_csv(tmp_path, "cp1252")  # not UTF-8: pyarrow's parse fails, the reader decodes as Windows-1252
+    plain = read_table(path)
+    arrow_csv.start_prefetch(path)
+    pre = read_table(path)
+    arrow_csv.wait_prefetch()
+    pd.testing.assert_frame_equal(pre.frame, plain.frame, check_exact=True)
+    assert pre.notes == plain.notes and any("Windows-1252" in n for n in pre.notes)
+    assert pre.frame["centre"].iloc[1] == "Malmö"
+
+
+def test_unused_prefetched_parse_falls_back_to_the_whole_text(tmp_path, monkeypatch):
+    from pannet_core import reading
+
+    path = _big_csv(tmp_path)
+    plain = read_table(path)
+    monkeypatch.setattr(arrow_csv, "_current", None)  # the prefetch left unused is dropped after the test
+    arrow_csv.start_prefetch(path)
+    arrow_csv.wait_prefetch()  # the prefetch parsed the file ...
+    assert arrow_csv.parsed_as_text(arrow_csv.prefetched_bytes(path))
+    monkeypatch.setattr(arrow_csv, "take_prefetched", lambda *a: None)  # ... but its parse is not taken
+    monkeypatch.setattr(arrow_csv, "read_strings", lambda *a: None)  # and pandas' C parser reads the whole text
+    monkeypatch.setattr(reading, "_decode", lambda *a: pytest.fail("_decode called"))
+    texts = []
+    real_read_csv = pd.read_csv
+    monkeypatch.setattr(pd, "read_csv", lambda buf, **kw: texts.append(buf.getvalue()) or real_read_csv(buf, **kw))
+    pre = read_table(path)
+    assert texts == [path.read_text(encoding="utf-8")]
+    pd.testing.assert_frame_equal(pre.frame, plain.frame, check_exact=True)
+    assert pre.notes == plain.notes
+
+
 def test_prefetch_of_another_file_is_not_used(tmp_path):
     path = _big_csv(tmp_path)
     other = tmp_path / "other.csv"
@@ -129,8 +203,8 @@ def test_prefetch_of_a_missing_file_does_nothing(tmp_path):
 def test_plain_ascii_only_for_text_the_ascii_kernels_clean_alike():
     assert arrow_csv.plain_ascii(b"a,b\n1, NA \n") and arrow_csv.plain_ascii("a,b\n1,2\n")
     assert not arrow_csv.plain_ascii("a,b\nOkänd,2\n") and not arrow_csv.plain_ascii("a,b\nOkänd,2\n".encode())
-    for sep in "\x1c\x1d\x1e\x1f":  # whitespace to utf8_trim_whitespace, not to ascii_trim_whitespace
-        assert not arrow_csv.plain_ascii(f"a,b\n{sep}NA,2\n") and not arrow_csv.plain_ascii(f"a,b\n{sep}NA,2\n".encode())
+    for sep in "\x1c\x1d\x1e\x1f":  # whitespace to utf8_trim_whitespace: clean_column's ASCII strip strips them too
+        assert arrow_csv.plain_ascii(f"a,b\n{sep}NA,2\n") and arrow_csv.plain_ascii(f"a,b\n{sep}NA,2\n".encode())
     assert not arrow_csv.plain_ascii(memoryview(b"a,b\n"))
 
 
@@ -140,19 +214,24 @@ def test_clean_column_ascii_kernels_give_the_utf8_result_on_plain_ascii_cells():
     import pyarrow as pa
 
     rng = random.Random(7)
-    alphabet = [chr(c) for c in range(128) if not 0x1c <= c <= 0x1f]
+    alphabet = [chr(c) for c in range(128)]
     markers = [m for m in arrow_csv.MISSING_MARKERS if m.isascii()]
     cells = []
     for _ in range(5000):
         core = rng.choice(markers) if rng.random() < 0.3 else "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 6)))
         core = "".join(ch.upper() if rng.random() < 0.5 else ch for ch in core)
-        pad = lambda: "".join(rng.choice(" \t\v\f\r\n") for _ in range(rng.randint(0, 2)))  # noqa: E731
+        pad = lambda: "".join(rng.choice(" \t\v\f\r\n\x1c\x1d\x1e\x1f") for _ in range(rng.randint(0, 2)))  # noqa: E731
         cells.append(None if rng.random() < 0.02 else pad() + core + pad())
     col = pa.chunked_array([pa.array(cells[:2500], pa.large_string()), pa.array(cells[2500:], pa.large_string())])
     assert arrow_csv.plain_ascii("".join(c for c in cells if c))
     slow, fast = arrow_csv.clean_column(col), arrow_csv.clean_column(col, ascii=True)
     assert fast.type == slow.type and fast.to_pylist() == slow.to_pylist()
     assert slow.null_count > 1000  # the markers were found
+    every = pa.chunked_array([pa.array([chr(c) + "x" + chr(c) for c in range(128)] + [chr(c) for c in range(128)],
+                                       pa.large_string())])
+    assert arrow_csv.clean_column(every, ascii=True).to_pylist() == arrow_csv.clean_column(every).to_pylist()
+    want = [None if c.strip().lower() in arrow_csv.MISSING_MARKERS else c.strip() for c in every.to_pylist()]
+    assert arrow_csv.clean_column(every, ascii=True).to_pylist() == want and want[:32].count(None) == 0
 
 
 def test_read_table_strips_unit_separators_around_markers(tmp_path):

@@ -86,3 +86,21 @@ def test_arrow_number_detection_equals_the_pandas_path(monkeypatch):
         else:
             pd.testing.assert_series_equal(f, s, check_exact=True)
             assert f.to_numpy().tobytes() == s.to_numpy().tobytes()
+
+
+def test_arrow_number_detection_refuses_a_text_column_from_its_head_without_hashing(monkeypatch):
+    import pyarrow.compute as pc
+
+    from pannet_core import reading
+
+    text = _col(["G1", None, "G2"] * 200)
+    numbers = _col(["1.5", None, "2"] * 200)
+    hashed = []
+    real_unique = pc.unique
+    monkeypatch.setattr(pc, "unique", lambda a: hashed.append(1) or real_unique(a))
+    assert reading._as_numbers_arrow(text) is None and not hashed
+    assert reading._as_numbers_arrow(numbers) is not None and hashed
+    # a head that is not ASCII is left to the distinct values (Python's re decides, as before)
+    arabic = _col(["\u0661\u0662"] * 100 + ["x"] * 300)
+    assert reading._as_numbers_arrow(arabic) is reading._NOT_HANDLED
+    assert _as_numbers(arabic, False) is None

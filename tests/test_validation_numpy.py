@@ -2,7 +2,7 @@
 import numpy as np
 import pandas as pd
 
-from pannet_core.validation import _all_missing, _dates_after, _dates_before
+from pannet_core.validation import _all_missing, _dates_after, _dates_before, _duplicated, _strictly_increasing
 
 
 def _dates(rng, n):
@@ -29,3 +29,25 @@ def test_all_missing_equals_isna_all():
     assert _all_missing(f).tolist() == f.isna().all(axis=1).tolist() == [True, False, False, True]
     full = pd.DataFrame({"a": [1.0, 2.0], "b": [None, None]})
     assert _all_missing(full).tolist() == [False, False]
+
+
+def test_duplicated_equals_pandas_with_and_without_the_increasing_shortcut():
+    cases = [
+        pd.Series(pd.array(["A1", None, "A2", "B", None, "Ö"], dtype="str")),  # increasing (bytes), missing
+        pd.Series(pd.array(["A1", "A2", "A1", None, "A2"], dtype="str")),  # repeats
+        pd.Series(pd.array(["b", "a", "c"], dtype="str")),  # distinct, not increasing
+        pd.Series(pd.array([None, None], dtype="str")),  # all missing
+        pd.Series(pd.array([], dtype="str")),
+        pd.Series(pd.array([1, None, 2, 5], dtype="Int64")),
+        pd.Series(pd.array([1, 3, 3], dtype="Int64")),
+        pd.Series([1.0, np.nan, 1.0]),
+        pd.Series([3, 2, 1]),
+        pd.Series(["x", None, "x"], dtype=object),
+        pd.Series(pd.array(["x", "y", "x", "z"] * 100, dtype="str")).iloc[::2].reset_index(drop=True),
+    ]
+    for s in cases:
+        want = (s.duplicated(keep="first") & s.notna()).to_numpy()
+        assert _duplicated(s).tolist() == want.tolist(), s
+    assert _strictly_increasing(cases[0]) and _strictly_increasing(cases[3]) and _strictly_increasing(cases[5])
+    assert not _strictly_increasing(cases[1]) and not _strictly_increasing(cases[2])
+    assert not _strictly_increasing(cases[6]) and not _strictly_increasing(cases[9])
