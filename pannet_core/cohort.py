@@ -22,11 +22,13 @@ import numpy as np
 import pandas as pd
 
 from .covariates import DERIVED_COLUMNS, as_levels, derive_covariates
+from .covariates import READS as COVARIATES_READ
 from .schema import BY_NAME
-from .eligibility import apply_eligibility
+from .eligibility import eligible_rows
 from .errors import PanNetError, SettingsError
+from .timezero import READS as TIME_ZERO_READS
 from .timezero import STEP as TIME_ZERO_STEP
-from .timezero import build_analysis, ninety_day_mortality  # noqa: F401  (re-exported)
+from .timezero import build_analysis, ids_where, ninety_day_mortality  # noqa: F401  (re-exported)
 
 COMPLETE_STEP = "complete_covariates"
 FRONT = ["patient_id", "treated", "baseline_date", "time", "event"]
@@ -74,6 +76,34 @@ def _flow_row(step: str, label: str, n_in: int, n_excluded: int) -> dict:
     return {"step": step, "n_in": n_in, "n_excluded": n_excluded, "n_out": n_in - n_excluded, "label": label}
 
 
+def _missing_covariates(df: pd.DataFrame, names: list) -> tuple[np.ndarray, list]:
+    """Rows missing any of the columns ``names``, and for each such row "missing a, b" (in ``names`` order)."""
+    names = list(dict.fromkeys(names))
+    if not names:
+        return np.zeros(len(df), bool), []
+    miss = np.column_stack([df[c].isna().to_numpy() for c in names])
+    bad = miss.any(axis=1)
+    # one text per pattern of missing columns, not per row
+    patterns, which = np.unique(miss[bad], axis=0, return_inverse=True)
+    texts = ["missing " + ", ".join(n for n, m in zip(names, p) if m) for p in patterns]
+    return bad, [texts[i] for i in which.ravel()]
+
+
+def _in_dictionary_order(col: pd.Series, allowed) -> pd.Series:
+    """``col`` as a categorical of the values present: ``allowed`` ones in that order, then others sorted.
+
+    So the first allowed value present is the reference (e.g. sporadic, G1, female).  The same as
+    ``pd.Categorical(col, categories=order)``, with the values hashed once (factorize) instead of twice.
+    """
+    codes, uniq = pd.factorize(col)  # missing -> -1
+    present = set(uniq)
+    order = [v for v in allowed if v in present] + sorted(present - set(allowed), key=str)
+    pos = {v: i for i, v in enumerate(order)}
+    remap = np.array([pos[v] for v in uniq] + [-1], dtype=np.int64)  # the last entry: code -1 stays -1
+    cat = pd.Categorical.from_codes(remap[codes], categories=order)
+    return pd.Series(cat, index=col.index, name=col.name)
+
+
 def prepare_cohort(frame: pd.DataFrame, settings) -> Cohort:
     """Eligibility, groups, time zero, endpoint and covariates in one call.
 
@@ -106,22 +136,28 @@ def prepare_cohort(frame: pd.DataFrame, settings) -> Cohort:
     study = settings.study
     missing_rule = settings.propensity.missing
 
-    elig = apply_eligibility(frame, settings.eligibility)
-    flow_rows = elig.flow.to_dict("records")
-    excluded = [elig.excluded]
-    if elig.included.empty:
+    covs = list(settings.propensity.covariates)
+    cox_covs = [c for c in settings.cox.covariates if c not in covs]
+
+    rows, elig_flow, elig_excluded = eligible_rows(frame, settings.eligibility)
+    flow_rows = elig_flow.to_dict("records")
+    excluded = [elig_excluded]
+    if not len(rows):
         raise PanNetError("No patient meets the eligibility criteria.",
                           "Check the eligibility rules against the data (see the flow) and relax them.")
+    # Time zero, covariates and complete cases work on the columns they read, indexed by position
+    # in ``frame``; the other columns are taken once, for the rows analysed, at the end.
+    reads = set(TIME_ZERO_READS) | set(COVARIATES_READ) | set(covs) | set(cox_covs)
+    work = frame[[c for c in frame.columns if c in reads]]
+    work = work.iloc[rows] if len(rows) < len(frame) else work
+    work.index = pd.Index(rows)
 
-    tz = build_analysis(elig.included, study.comparison, study.endpoint, study.cutoff_date)
-    flow_rows.append(_flow_row(TIME_ZERO_STEP, "Missing or contradictory dates", len(elig.included),
-                               len(tz.excluded)))
+    tz = build_analysis(work, study.comparison, study.endpoint, study.cutoff_date)
+    flow_rows.append(_flow_row(TIME_ZERO_STEP, "Missing or contradictory dates", len(rows), len(tz.excluded)))
     excluded.append(tz.excluded)
     warnings = list(tz.warnings)
 
     df = derive_covariates(tz.analysis, missing=missing_rule)
-    covs = list(settings.propensity.covariates)
-    cox_covs = [c for c in settings.cox.covariates if c not in covs]
     categorical = set(settings.propensity.categorical) | set(settings.cox.categorical)
     absent = [c for c in covs + cox_covs if c not in df.columns]
     if absent:
@@ -133,11 +169,7 @@ def prepare_cohort(frame: pd.DataFrame, settings) -> Cohort:
             continue
         field = BY_NAME.get(c)
         if field is not None and field.type == "category" and not isinstance(col.dtype, pd.CategoricalDtype):
-            # dictionary order, so the first allowed value is the reference (e.g. sporadic, G1, female)
-            present = set(col.dropna().unique())
-            order = [v for v in field.allowed if v in present] + sorted(present - set(field.allowed), key=str)
-            col = pd.Series(pd.Categorical(col, categories=order), index=col.index, name=c)
-            df[c] = col
+            df[c] = _in_dictionary_order(col, field.allowed)
         elif field is not None and field.type == "yesno":
             n_na = int(col.isna().sum())
             df[c] = as_levels(col, missing_rule)  # no / yes (/ N/A): "no" is the reference
@@ -151,11 +183,9 @@ def prepare_cohort(frame: pd.DataFrame, settings) -> Cohort:
             warnings.append(f"Covariate {c!r} has {int(col.isna().sum())} missing value(s), analysed as level 'N/A'.")
 
     # complete cases on the propensity and Cox covariates
-    miss = pd.DataFrame({c: df[c].isna().to_numpy() for c in covs + cox_covs}, index=df.index)
-    bad = miss.any(axis=1).to_numpy() if len(miss.columns) else np.zeros(len(df), bool)
-    reasons = ["missing " + ", ".join(miss.columns[miss.iloc[i].to_numpy()]) for i in np.flatnonzero(bad)]
+    bad, reasons = _missing_covariates(df, covs + cox_covs)
     flow_rows.append(_flow_row(COMPLETE_STEP, "Missing covariates", len(df), int(bad.sum())))
-    excluded.append(pd.DataFrame({"patient_id": df["patient_id"].to_numpy()[bad], "step": COMPLETE_STEP,
+    excluded.append(pd.DataFrame({"patient_id": ids_where(df["patient_id"], bad), "step": COMPLETE_STEP,
                                   "reason": pd.Series(reasons, dtype=object)}))
     df = df.loc[~bad]
 
@@ -171,7 +201,10 @@ def prepare_cohort(frame: pd.DataFrame, settings) -> Cohort:
     canonical = [c for c in frame.columns if c not in FRONT and c not in derived]
     order = FRONT + ["end_date"] + derived + canonical
     order += [c for c in df.columns if c not in order]
-    analysis = df[order].reset_index(drop=True)
+    rest = [c for c in frame.columns if c not in df.columns]  # read by no step: as in the table
+    df = pd.concat([df.reset_index(drop=True), frame[rest].iloc[df.index.to_numpy()].reset_index(drop=True)],
+                   axis=1)
+    analysis = df[order]
 
     flow = pd.DataFrame(flow_rows, columns=["step", "n_in", "n_excluded", "n_out", "label"])
     for c in ("n_in", "n_excluded", "n_out"):

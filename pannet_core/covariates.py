@@ -107,6 +107,10 @@ BINNED_FROM: dict[str, str] = {
 
 DERIVED_COLUMNS = ("age", "calendar_year", "age_baseline", "baseline_year") + tuple(_LEVELS)
 
+#: Every input column :func:`derive_covariates` reads besides ``baseline_col`` (the cohort hands it only these).
+READS = ("age_at_diagnosis", "stage4_date", "birth_date", "charlson", "primary_size_cm", "liver_mets_n",
+         "liver_met_max_cm", "cga_uln", "who_grade")
+
 
 def _num(frame: pd.DataFrame, col: str) -> np.ndarray:
     if col not in frame:
@@ -135,7 +139,7 @@ def _categorical(codes: np.ndarray, name: str, missing: str, index) -> pd.Series
     if missing == "level" and np.any(codes < 0):
         codes = np.where(codes < 0, len(levels), codes)
         levels.append(NA_LEVEL)
-    cat = pd.Categorical.from_codes(codes, categories=levels, ordered=True)
+    cat = pd.Categorical.from_codes(codes, categories=levels, ordered=True, validate=False)  # codes in range
     return pd.Series(cat, index=index, name=name)
 
 
@@ -157,8 +161,9 @@ def age_at_stage4(frame: pd.DataFrame) -> np.ndarray:
     if st4 is not None and birth is not None:
         # completed calendar years (a birthday counts on the day) + the fraction since then
         y = (st4.dt.year - birth.dt.year).astype(float).to_numpy(na_value=np.nan)
-        before_bday = ((st4.dt.month < birth.dt.month)
-                       | ((st4.dt.month == birth.dt.month) & (st4.dt.day < birth.dt.day))).to_numpy(dtype=bool)
+        s_month, b_month = st4.dt.month, birth.dt.month
+        before_bday = ((s_month < b_month)
+                       | ((s_month == b_month) & (st4.dt.day < birth.dt.day))).to_numpy(dtype=bool)
         completed = y - before_bday
         exact = ((st4 - birth).dt.days / DAYS_PER_YEAR).astype(float).to_numpy(na_value=np.nan)
         calc = completed + np.clip(exact - completed, 0.0, 0.9999)
@@ -183,7 +188,7 @@ def derive_covariates(frame: pd.DataFrame, missing: str = "level", baseline_col:
     DataFrame
         ``frame`` plus the columns in :data:`DERIVED_COLUMNS`.
     """
-    out = frame.copy()
+    out = frame.copy(deep=False)  # copy-on-write: the new columns below never reach ``frame``
     idx = out.index
     age = age_at_stage4(out)
     out["age"] = age

@@ -74,7 +74,7 @@ class _RuleSpec:
     description: str
     columns: tuple[str, ...]
     params: tuple[_Param, ...]
-    func: Callable[[pd.DataFrame, dict], pd.Series]  # -> reason text ("" = passes)
+    func: Callable[["_Rows", dict], pd.Series]  # -> reason text ("" = passes)
 
 
 def _true(frame: pd.DataFrame, col: str) -> np.ndarray:
@@ -82,7 +82,7 @@ def _true(frame: pd.DataFrame, col: str) -> np.ndarray:
     s = frame[col]
     if s.dtype == bool:
         return s.to_numpy()
-    return s.astype("boolean").fillna(False).to_numpy(dtype=bool)
+    return s.astype("boolean").to_numpy(dtype=bool, na_value=False)
 
 
 def _dates(frame: pd.DataFrame, col: str) -> pd.Series:
@@ -92,14 +92,21 @@ def _dates(frame: pd.DataFrame, col: str) -> pd.Series:
     return s
 
 
+def _later(a: pd.Series, b: pd.Series) -> pd.Series:
+    """Row-wise later of two dates, missing ones ignored (NaT where both are missing)."""
+    if a.dtype == b.dtype and isinstance(a.dtype, np.dtype):  # datetime64 of one unit: fmax skips NaT
+        return pd.Series(np.fmax(a.to_numpy(), b.to_numpy()), index=a.index, copy=False)
+    return pd.concat([a, b], axis=1).max(axis=1)
+
+
 def _reasons(mask: np.ndarray, text: str | np.ndarray, index) -> pd.Series:
     """``text`` (one str, or one per row) where ``mask``, "" elsewhere, as an object Series."""
     out = np.full(len(mask), "", dtype=object)  # no fixed-width text array of every row
     if np.ndim(text):
-        out[mask] = np.asarray(text, dtype=object)[mask]
+        out[mask] = np.asarray(text)[mask]  # a Python str for the masked rows only
     else:
         out[mask] = text
-    return pd.Series(out, index=index, dtype=object)
+    return pd.Series(out, index=index, dtype=object, copy=False)
 
 
 def _rule_diagnosis_years(frame, p):
@@ -110,11 +117,15 @@ def _rule_diagnosis_years(frame, p):
     out_range = ((year < p["start"]) | (year > p["end"])).fillna(False).to_numpy(dtype=bool)
     bad = missing | out_range
     reason = np.full(len(frame), "", dtype=object)  # text only for the rows excluded
-    years = year.to_numpy()[out_range & ~missing].astype(int).tolist()
-    texts = {y: f"stage IV diagnosed {y} (outside {p['start']}-{p['end']})" for y in set(years)}
-    reason[out_range & ~missing] = [texts[y] for y in years]
+    outside = out_range & ~missing
+    years = year.to_numpy()[outside].astype(int)
+    if len(years):  # one text per calendar year from the first to the last found, looked up by year
+        first = int(years.min())
+        texts = np.array([f"stage IV diagnosed {y} (outside {p['start']}-{p['end']})"
+                          for y in range(first, int(years.max()) + 1)], dtype=object)
+        reason[outside] = texts[years - first]
     reason[missing] = f"no {col}"
-    return pd.Series(reason, index=frame.index, dtype=object)
+    return pd.Series(reason, index=frame.index, dtype=object, copy=False)
 
 
 def _level_rule(col: str, what: str, missing_as: str | None = None):
@@ -127,7 +138,7 @@ def _level_rule(col: str, what: str, missing_as: str | None = None):
         if missing_as is None:
             bad_value[-1] = True
         text = np.array([f"{what} {v}" if b else "" for v, b in zip(values, bad_value)], dtype=object)
-        return pd.Series(text[codes], index=frame.index, dtype=object)
+        return pd.Series(text[codes], index=frame.index, dtype=object, copy=False)
     return rule
 
 
@@ -146,9 +157,7 @@ def _flag_rule(col: str, text: str):
 
 
 def _rule_follow_up(frame, p):
-    death = _dates(frame, "death_date")
-    last = _dates(frame, "last_followup_date")
-    latest = pd.concat([death, last], axis=1).max(axis=1)
+    latest = _later(_dates(frame, "death_date"), _dates(frame, "last_followup_date"))
     none = latest.isna().to_numpy()
     ref_col = p["not_before"]
     if ref_col and ref_col in frame:
@@ -368,17 +377,29 @@ def check_rules(rules) -> list[tuple[Rule, dict]]:
     return out
 
 
-#: Columns a rule reads besides its declared ones and its column-valued parameters.
-_OPTIONAL_COLUMNS = frozenset({"patient_id", "resection_before_stage4", "primary_resection_date", "stage4_date",
-                               "liver_mets_date", "liver_resection_date", "liver_ablation_date", "centre",
-                               "death_date", "last_followup_date"})
+class _Rows:
+    """The rows of ``frame`` at ``rows`` (all rows when None), taken one column at a time.
 
+    A rule reads ``view[col]``, ``col in view``, ``len(view)`` and
+    ``view.index``; only the columns it reads are taken (a rule reads two or
+    three of the 41 canonical columns), and each at most once.
+    """
 
-def _columns_read(spec: _RuleSpec, params: dict) -> set:
-    """Every column ``spec.func`` may look at (a superset; the rest of the table is not copied)."""
-    cols = set(spec.columns) | _OPTIONAL_COLUMNS
-    cols.update(v for v in params.values() if isinstance(v, str))
-    return cols
+    def __init__(self, frame: pd.DataFrame, rows: np.ndarray | None):
+        self._frame, self._rows, self._taken = frame, rows, {}
+        self.index = frame.index if rows is None else frame.index[rows]
+
+    def __contains__(self, col) -> bool:
+        return col in self._frame.columns
+
+    def __len__(self) -> int:
+        return len(self.index)
+
+    def __getitem__(self, col) -> pd.Series:
+        if col not in self._taken:
+            s = self._frame[col]
+            self._taken[col] = s if self._rows is None else s.iloc[self._rows]
+        return self._taken[col]
 
 
 def apply_eligibility(frame: pd.DataFrame, rules) -> EligibilityResult:
@@ -396,25 +417,29 @@ def apply_eligibility(frame: pd.DataFrame, rules) -> EligibilityResult:
     -------
     EligibilityResult
     """
+    rows, flow, excluded = eligible_rows(frame, rules)
+    current = frame.iloc[rows] if len(rows) < len(frame) else frame.copy()
+    return EligibilityResult(included=current, flow=flow, excluded=excluded)  # a new frame either way
+
+
+def eligible_rows(frame: pd.DataFrame, rules) -> tuple[np.ndarray, pd.DataFrame, pd.DataFrame]:
+    """:func:`apply_eligibility` without taking the included rows of every column.
+
+    Returns
+    -------
+    rows : ndarray of int
+        Positions (ascending) of the rows that passed every enabled rule;
+        ``frame.iloc[rows]`` is :attr:`EligibilityResult.included`.
+    flow, excluded : DataFrame
+        As in :class:`EligibilityResult`.
+    """
     if "patient_id" not in frame:
         raise PanNetError("The table has no patient_id column.", "Map the patient identifier column to patient_id.")
     checked = check_rules(rules)
-    # Each rule sees only the rows still included and only the columns it reads; the whole
-    # table is filtered once at the end (filtering all columns after every rule cost more
-    # than the rules themselves).
+    # Each rule sees only the rows still included and only the columns it reads (_Rows); the
+    # caller takes the rows of the whole table once.
     alive = np.ones(len(frame), dtype=bool)
-    id_col = frame["patient_id"]
-    if isinstance(id_col.dtype, pd.StringDtype):
-        # text ids are taken as text: no Python str per row and back (the same str column as from
-        # the object array, which pandas reads as str)
-        def take_ids(positions):
-            return id_col.array.take(positions)
-    else:
-        ids = id_col.to_numpy()
-
-        def take_ids(positions):
-            return ids[positions]
-    flow_rows, excl = [], []
+    flow_rows, out_rows, out_steps, out_reasons = [], [], [], []
     for rule, params in checked:
         if not rule.enabled:
             continue
@@ -427,26 +452,45 @@ def apply_eligibility(frame: pd.DataFrame, rules) -> EligibilityResult:
                               f"Add or map the column(s), or switch the rule {rule.name!r} off.")
         rows = np.flatnonzero(alive)
         n_in = len(rows)
-        used = [c for c in frame.columns if c in _columns_read(spec, params)]
-        view = frame[used].iloc[rows] if n_in < len(frame) else frame[used]
         try:
-            reasons = spec.func(view, params)
+            reasons = spec.func(_Rows(frame, rows if n_in < len(frame) else None), params)
         except (TypeError, ValueError) as exc:
             raise PanNetError(f"Eligibility rule {rule.name!r} could not be applied ({exc}).",
                               "Check the columns it uses with 'validate', or switch the rule off.") from None
-        mask = np.asarray(reasons.to_numpy(dtype=object) != "", dtype=bool)
+        reasons = reasons.to_numpy(dtype=object)
+        mask = np.asarray(reasons != "", dtype=bool)
         n_out = int(mask.sum())
         flow_rows.append({"step": rule.name, "n_in": n_in, "n_excluded": n_out,
                           "n_out": n_in - n_out, "label": spec.label})
         if n_out:
-            excl.append(pd.DataFrame({"patient_id": take_ids(rows[mask]),
-                                      "step": rule.name, "reason": reasons.to_numpy()[mask]}))
+            out_rows.append(rows[mask])
+            out_steps.append((rule.name, n_out))
+            out_reasons.append(reasons[mask])
             alive[rows[mask]] = False
-    current = frame.iloc[np.flatnonzero(alive)] if not alive.all() else frame.copy()
     flow = pd.DataFrame(flow_rows, columns=["step", "n_in", "n_excluded", "n_out", "label"])
     for c in ("n_in", "n_excluded", "n_out"):
         flow[c] = flow[c].astype("int64")
-    excluded = (pd.concat(excl, ignore_index=True) if excl
-                else pd.DataFrame({"patient_id": pd.Series([], dtype=frame["patient_id"].dtype),
-                                   "step": pd.Series([], dtype=object), "reason": pd.Series([], dtype=object)}))
-    return EligibilityResult(included=current, flow=flow, excluded=excluded)  # a new frame either way
+    if out_rows:
+        excluded = _excluded_frame(frame["patient_id"], np.concatenate(out_rows), out_steps,
+                                   np.concatenate(out_reasons))
+    else:
+        excluded = pd.DataFrame({"patient_id": pd.Series([], dtype=frame["patient_id"].dtype),
+                                 "step": pd.Series([], dtype=object), "reason": pd.Series([], dtype=object)})
+    return np.flatnonzero(alive), flow, excluded
+
+
+def _excluded_frame(ids: pd.Series, positions: np.ndarray, steps: list, reasons: np.ndarray) -> pd.DataFrame:
+    """``patient_id, step, reason`` of the rows at ``positions``, ``steps`` = [(step, n rows), ...] in order.
+
+    The same frame as one ``DataFrame({"patient_id": ids at the step's rows, "step": step,
+    "reason": ...})`` per step concatenated, built in one go: one take of the ids, and the
+    step names repeated as positions into the few names (the text ids and names stay text,
+    no Python str per row).
+    """
+    if isinstance(ids.dtype, pd.StringDtype):
+        id_values = ids.array.take(positions)
+    else:
+        id_values = ids.to_numpy()[positions]
+    names = pd.Series(np.array([name for name, _ in steps], dtype=object))  # str, as a broadcast name is
+    which = np.repeat(np.arange(len(steps)), [n for _, n in steps])
+    return pd.DataFrame({"patient_id": id_values, "step": names.array.take(which), "reason": reasons})

@@ -81,6 +81,9 @@ _NEEDED = {
 }
 _ENDPOINT_NEEDED = {"os": ("death_date", "last_followup_date"),
                     "pfs": ("progression_date", "death_date", "last_followup_date")}
+#: Every input column :func:`build_analysis` reads (the cohort hands it only these).
+READS = ("patient_id", "stage4_date", "primary_resection_date", "liver_resection_date", "liver_ablation_date",
+         "liver_mets_date", "first_visit_date", "death_date", "last_followup_date", "progression_date")
 
 
 def _date(frame: pd.DataFrame, col: str) -> pd.Series:
@@ -188,6 +191,18 @@ def endpoint_dates(frame: pd.DataFrame, endpoint: str, cutoff_date=None) -> tupl
     return end.astype("datetime64[ns]"), event.astype(int)
 
 
+def ids_where(ids: pd.Series, mask: np.ndarray) -> np.ndarray:
+    """``ids.to_numpy()[mask]``, converting only the rows of ``mask`` when that gives the same array.
+
+    Text ids (any string dtype) always become an object array and numpy ids keep their dtype, so
+    only the masked rows are taken first; other dtypes (e.g. nullable integers, whose array is
+    object only when a value is missing) convert the whole column as before.
+    """
+    if isinstance(ids.dtype, (pd.StringDtype, np.dtype)):
+        return ids.iloc[np.flatnonzero(mask)].to_numpy()
+    return ids.to_numpy()[mask]
+
+
 def build_analysis(frame: pd.DataFrame, comparison: str, endpoint: str = "os",
                    cutoff_date=None) -> TimeZeroResult:
     """Groups, baseline, time and event for every row; exclude what cannot be placed.
@@ -204,7 +219,7 @@ def build_analysis(frame: pd.DataFrame, comparison: str, endpoint: str = "os",
     -------
     TimeZeroResult
     """
-    df = frame.copy()
+    df = frame.copy(deep=False)  # copy-on-write: the new columns below never reach ``frame``
     treated, baseline, warnings = assign_groups(df, comparison, cutoff_date)
     end, event = endpoint_dates(df, endpoint, cutoff_date)
     cut = pd.Timestamp(cutoff_date) if cutoff_date else None
@@ -239,9 +254,9 @@ def build_analysis(frame: pd.DataFrame, comparison: str, endpoint: str = "os",
     flag((days == 0) & (df["event"] == 0), "censored on the baseline day (no follow-up after baseline)")
 
     bad = (reason != "").to_numpy()
-    excluded = pd.DataFrame({"patient_id": df["patient_id"].to_numpy()[bad], "step": STEP,
+    excluded = pd.DataFrame({"patient_id": ids_where(df["patient_id"], bad), "step": STEP,
                              "reason": reason.to_numpy()[bad]})
-    analysis = df.loc[~bad].copy()
+    analysis = df.loc[~bad]
     analysis["event"] = analysis["event"].astype("int64")
     return TimeZeroResult(analysis=analysis, excluded=excluded, warnings=warnings)
 
