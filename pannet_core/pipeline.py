@@ -175,7 +175,9 @@ def analyse(settings: Settings, prepared: Prepared, fit: "_propensity.Propensity
     frame = prepared.frame
     m = settings.matching
     exact = frame[list(m.exact)] if m.exact else None
-    mres = _matching.match(frame["patient_id"].to_numpy(), frame["treated"].to_numpy(dtype=bool), fit.score,
+    ids = frame["patient_id"]
+    ids = ids.array if isinstance(ids.dtype, pd.StringDtype) else ids.to_numpy()  # text ids stay Arrow
+    mres = _matching.match(ids, frame["treated"].to_numpy(dtype=bool), fit.score,
                            caliper=m.caliper, caliper_scale=m.caliper_scale, ratio=m.ratio, replace=m.replace,
                            order=m.order, seed=m.seed, exact=exact)
     if mres.n_pairs == 0:
@@ -209,12 +211,15 @@ def analyse(settings: Settings, prepared: Prepared, fit: "_propensity.Propensity
 def _expand_matched(data: pd.DataFrame, mres) -> pd.DataFrame:
     """One row per member of each matched set (controls reused with replacement appear once per pair)."""
     pairs = mres.pairs
-    idx = pd.Index(data["patient_id"].to_numpy())  # ids are unique (matching checks)
-    t_rows = idx.get_indexer(pairs["treated_id"].to_numpy())
-    c_rows = idx.get_indexer(pairs["control_id"].to_numpy())
-    # each treated patient once per matched set; the set is identified by its first pair id
-    codes, uniq = pd.factorize(pairs["treated_id"].to_numpy())
     pair = pairs["pair"].to_numpy()
+    if mres.pair_rows is not None:  # the rows of data (= the matched input), as match found them
+        t_rows, c_rows = mres.pair_rows[:, 0], mres.pair_rows[:, 1]
+    else:
+        idx = pd.Index(data["patient_id"].to_numpy())  # ids are unique (matching checks)
+        t_rows = idx.get_indexer(pairs["treated_id"].to_numpy())
+        c_rows = idx.get_indexer(pairs["control_id"].to_numpy())
+    # each treated patient once per matched set; the set is identified by its first pair id
+    codes, uniq = pd.factorize(t_rows)  # (row numbers and ids are both unique per patient)
     first_pair = pair.copy()
     if len(pair):
         lowest = np.full(len(uniq), pair.max(), dtype=pair.dtype)
@@ -224,7 +229,7 @@ def _expand_matched(data: pd.DataFrame, mres) -> pd.DataFrame:
     t_once[np.unique(codes, return_index=True)[1]] = True
     rows = np.concatenate([t_rows[t_once], c_rows])
     sets = np.concatenate([first_pair[t_once], first_pair])
-    out = data.iloc[rows].copy()
+    out = data.iloc[rows]  # a new frame: setting its pair column leaves data alone
     out["pair"] = sets
     return out.reset_index(drop=True)
 
