@@ -10,6 +10,7 @@ import pytest
 from pannet_core import pipeline
 from pannet_core.balance import smd, smd_table
 from pannet_core.demo import make_demo_cohort
+from pannet_core.logrank import _int_codes, _sort_order
 from pannet_core.matching import match
 from pannet_core.settings import load_preset
 
@@ -98,3 +99,28 @@ def test_level_smds_from_counts_are_the_indicator_means_bit_for_bit(seed):
     for row in tab.itertuples():
         before, after = _level_smds_by_hand(f[row.covariate], t, w, row.level)
         assert _same(row.smd_before, before) and _same(row.smd_after, after), row
+
+
+# ------------------------------------------------------------------ logrank/cox: codes and sort order
+@pytest.mark.parametrize("dtype", [np.int8, np.uint8, np.int32, np.int64, np.uint64])
+def test_int_codes_are_numpys_unique(dtype):
+    rng = np.random.default_rng(0)
+    info = np.iinfo(dtype)
+    cases = [np.array([], dtype=dtype), np.array([info.max, info.min], dtype=dtype),
+             rng.integers(0, 2, 5000).astype(dtype), rng.integers(0, 100, 60).astype(dtype),
+             np.clip(rng.integers(-50, 5000, 3000), info.min, info.max).astype(dtype)]
+    for v in cases:
+        codes, uniques = _int_codes(v)
+        u, inv = np.unique(v, return_inverse=True)
+        assert uniques.dtype == u.dtype and codes.dtype == np.int64
+        np.testing.assert_array_equal(uniques, u)
+        np.testing.assert_array_equal(codes, inv.reshape(-1))
+
+
+@pytest.mark.parametrize("n", [5, 1999, 2000, 30_000])
+def test_sort_order_is_lexsort(n):
+    rng = np.random.default_rng(n)
+    t = np.round(rng.exponential(2.0, n), 2)  # many ties
+    t[rng.random(n) < 0.05] = -0.0           # equal to 0.0 for both
+    for s in (np.zeros(n, dtype=np.int64), rng.integers(0, max(1, n // 2), n)):
+        np.testing.assert_array_equal(_sort_order(t, s), np.lexsort((t, s)))
