@@ -7,7 +7,6 @@ not at all.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shutil
 import sys
@@ -79,7 +78,7 @@ def _run(args) -> int:
     from .csv_out import column_texts, write_csv
     from .pipeline import analyse, fit_scores, prepare
     from .results import (MATCHED_COHORT_FRONT, MATCHED_COHORT_NAMES, excluded_patients_frame,
-                          matched_cohort_frame, results_json)
+                          matched_cohort_frame, results_json, results_text)
     from .settings import Settings
 
     settings = Settings.load(args.settings)
@@ -124,7 +123,7 @@ def _run(args) -> int:
 
             wrote_matched = writer.submit(write_matched)
             doc = results_json(result)
-            text = json.dumps(doc, indent=2, ensure_ascii=False, allow_nan=False)
+            text = results_text(doc)  # = json.dumps(doc, indent=2, ensure_ascii=False, allow_nan=False)
             wrote_excluded.result()
             wrote_matched.result()
         if export is not None:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 
 import numpy as np
 import pandas as pd
@@ -12,6 +13,7 @@ from pannet_core.balance import smd, smd_table
 from pannet_core.demo import make_demo_cohort
 from pannet_core.logrank import _int_codes, _sort_order
 from pannet_core.matching import match
+from pannet_core.results import results_json, results_text
 from pannet_core.settings import load_preset
 
 
@@ -60,6 +62,32 @@ def test_expanded_matched_rows_equal_the_id_lookup(staged):
         by_id = pipeline._expand_matched(r.data, dataclasses.replace(r.matching, pair_rows=None))
         pd.testing.assert_frame_equal(fast, by_id, check_exact=True)
         assert len(fast) > r.matching.n_pairs
+
+
+# ------------------------------------------------------------------ results.json text
+@pytest.mark.parametrize("doc", [
+    {"n": 1, "pairs": [["a", "b"], ["é\"\\\n\x01", "x"]], "z": [1]},
+    {"pairs": []},
+    {"pairs": [[1, 2], [3, -4], [2 ** 70, 0]]},
+    {"pairs": [[1, "a"]]},          # mixed: json.dumps whole
+    {"pairs": [[True, False]]},     # booleans are not ids here
+    {"pairs": [[1.5, 2.0]]},
+    {"pairs": [["a", "b", "c"]]},
+    {"pairs": [("a", "b")]},
+    {"a": "\x00pairs\x00", "pairs": [["a", "b"]]},  # a value equal to the marker
+    {"n": 2, "settings": {"pairs": [["x", "y"]]}},  # no top-level pairs
+])
+def test_results_text_is_json_dumps(doc):
+    assert results_text(doc) == json.dumps(doc, indent=2, ensure_ascii=False, allow_nan=False)
+
+
+def test_results_text_of_an_analysis_and_nan_still_refused(staged):
+    s, prepared, fit = staged
+    doc = results_json(pipeline.analyse(s, prepared, fit))
+    assert len(doc["pairs"]) > 10
+    assert results_text(doc) == json.dumps(doc, indent=2, ensure_ascii=False, allow_nan=False)
+    with pytest.raises(ValueError):
+        results_text({**doc, "caliper_width": float("nan")})
 
 
 # ------------------------------------------------------------------ balance: proportions from counts
