@@ -148,7 +148,7 @@ def _labelled(col: pd.Series):
         a = col.to_numpy()
         if n > 1000 and not (np.signbit(a) & (a == 0)).any():  # as _float_column
             codes, uniq = pd.factorize(a)  # hashing, not sorting; NaN -> -1
-            if len(uniq) * 4 < n:
+            if len(uniq) * 4 < n * 3:  # formatting each distinct value once pays unless nearly all differ
                 labels = _floats(np.asarray(uniq, dtype=np.float64)) + [""]
                 return _Labels(labels, np.where(codes < 0, len(labels) - 1, codes))
         return None
