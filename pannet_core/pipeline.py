@@ -14,6 +14,7 @@ functions; :func:`results_json` gives the ``results.json`` of CONTRACT.md.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Callable
 
 import numpy as np
 import pandas as pd
@@ -170,8 +171,15 @@ def compare(frame: pd.DataFrame, settings: Settings, label: str, cluster: np.nda
                       summary=_summary(km_t, km_c, s.horizons))
 
 
-def analyse(settings: Settings, prepared: Prepared, fit: "_propensity.PropensityFit") -> AnalysisResult:
-    """Stage 3: matching and every outcome statistic."""
+def analyse(settings: Settings, prepared: Prepared, fit: "_propensity.PropensityFit",
+            on_data: "Callable[[pd.DataFrame], object] | None" = None) -> AnalysisResult:
+    """Stage 3: matching and every outcome statistic.
+
+    ``on_data``, if given, is called with the analysed rows (what becomes
+    ``AnalysisResult.data``) as soon as the matching has made them, before the
+    outcome statistics: the ``run`` command starts writing matched_cohort.csv
+    then.  It must not modify the frame.
+    """
     frame = prepared.frame
     m = settings.matching
     exact = frame[list(m.exact)] if m.exact else None
@@ -193,6 +201,8 @@ def analyse(settings: Settings, prepared: Prepared, fit: "_propensity.Propensity
         data = frame.copy()
         for k, v in added.items():
             data[k] = v
+    if on_data is not None:
+        on_data(data)
     p = settings.propensity
     bal = _balance.smd_table(frame, frame["treated"].to_numpy(dtype=bool), list(p.covariates), list(p.categorical),
                              weights=data["weight"].to_numpy())

@@ -206,13 +206,14 @@ MATCHED_COHORT_FRONT = ["patient_id", "treated", "time", "event", "score", "logi
 MATCHED_COHORT_NAMES = {"score": "propensity_score", "time": "time_years"}
 
 
-def matched_cohort_frame(result: AnalysisResult) -> pd.DataFrame:
+def matched_cohort_frame(result: AnalysisResult | pd.DataFrame) -> pd.DataFrame:
     """Every analysed row with its propensity score and pair id (empty for unmatched rows).
 
     Parameters
     ----------
-    result : AnalysisResult
-        A finished analysis.
+    result : AnalysisResult or pandas.DataFrame
+        A finished analysis, or its ``data`` (as :func:`pannet_core.pipeline.analyse`
+        hands it to ``on_data`` before the outcome statistics).
 
     Returns
     -------
@@ -222,7 +223,7 @@ def matched_cohort_frame(result: AnalysisResult) -> pd.DataFrame:
         integer (``Int64``): written as ``42``, and empty for an unmatched row, whose
         ``reason`` says why it has no pair.
     """
-    d = result.data
+    d = result if isinstance(result, pd.DataFrame) else result.data
     cols = MATCHED_COHORT_FRONT
     rest = [c for c in d.columns if c not in cols]
     out = d[cols + rest]  # a new frame (copy-on-write): the assignments below leave d alone

@@ -64,6 +64,13 @@ def test_expanded_matched_rows_equal_the_id_lookup(staged):
         assert len(fast) > r.matching.n_pairs
 
 
+def test_on_data_sees_the_rows_of_the_result(staged):
+    s, prepared, fit = staged
+    seen = []
+    r = pipeline.analyse(s, prepared, fit, on_data=seen.append)
+    assert len(seen) == 1 and seen[0] is r.data
+
+
 # ------------------------------------------------------------------ results.json text
 @pytest.mark.parametrize("doc", [
     {"n": 1, "pairs": [["a", "b"], ["é\"\\\n\x01", "x"]], "z": [1]},
