@@ -140,8 +140,8 @@ def _summary(km_t, km_c, horizons) -> pd.DataFrame:
         est, lo, hi = km.median()
         row = {"group": group, "n": km.n, "events": km.events, "median": est, "median_lo": lo, "median_hi": hi}
         if horizons:
-            at = km.survival_at(list(horizons))
-            for h, s, l, u in zip(horizons, at["surv"], at["lower"], at["upper"]):
+            _, surv, lower, upper = km._at(list(horizons))  # = survival_at's columns
+            for h, s, l, u in zip(horizons, surv, lower, upper):
                 key = f"{h:g}"
                 row[f"surv_{key}"], row[f"surv_{key}_lo"], row[f"surv_{key}_hi"] = s, l, u
         for k, v in row.items():

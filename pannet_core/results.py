@@ -50,8 +50,8 @@ def _group(km, horizons) -> dict:
     est, lo, hi = km.median()
     surv = {}
     if horizons:
-        at = km.survival_at(list(horizons))
-        for h, s, l, u in zip(horizons, at["surv"], at["lower"], at["upper"]):
+        _, surv_at, lower, upper = km._at(list(horizons))  # = survival_at's columns
+        for h, s, l, u in zip(horizons, surv_at, lower, upper):
             surv[f"{h:g}"] = {"est": _num(s), "lo": _num(l), "hi": _num(u)}
     return {"n": int(km.n), "events": int(km.events),
             "median": {"est": _num(est), "lo": _num(lo), "hi": _num(hi)}, "survival": surv}
@@ -93,12 +93,16 @@ def _table1_records(df: pd.DataFrame | None) -> list[dict] | None:
 def follow_up(frame: pd.DataFrame) -> dict:
     """Median (IQR) of the observed follow-up time, as the seed papers report it, and the
     reverse Kaplan-Meier median (Schemper & Smith 1996), in years."""
+    return _follow_up(frame["time"].to_numpy(dtype=float), frame["event"].to_numpy())
+
+
+def _follow_up(t: np.ndarray, event: np.ndarray) -> dict:
+    """:func:`follow_up` of the times ``t`` (float) and their events."""
     from .survival import median_followup
 
-    t = frame["time"].to_numpy(dtype=float)
     q1, med, q3 = np.percentile(t, [25, 50, 75]) if len(t) else (np.nan,) * 3
     return {"median": _num(med), "q1": _num(q1), "q3": _num(q3),
-            "reverse_km_median": _num(median_followup(t, frame["event"].to_numpy()))}
+            "reverse_km_median": _num(median_followup(t, event))}
 
 
 def results_json(result: AnalysisResult) -> dict:
@@ -108,6 +112,7 @@ def results_json(result: AnalysisResult) -> dict:
     pairs = result.matching.pairs
     d = result.data
     matched = d["matched"].to_numpy(dtype=bool)
+    time, event = d["time"].to_numpy(dtype=float), d["event"].to_numpy()
     n_pairs = int((d["treated"].to_numpy(dtype=bool) & matched).sum())  # = result.n_pairs, without a copy
     out: dict[str, Any] = {
         "n": result.n, "n_treated": result.n_treated, "n_control": result.n_control,
@@ -124,8 +129,7 @@ def results_json(result: AnalysisResult) -> dict:
         "settings": s.to_dict(),
         "warnings": list(result.warnings),
         "unmatched_reasons": result.data.loc[~result.data["matched"], "reason"].value_counts().to_dict(),
-        "follow_up": {"unmatched": follow_up(d),
-                      "matched": follow_up(d.loc[matched, ["time", "event"]])},  # the columns follow_up reads
+        "follow_up": {"unmatched": _follow_up(time, event), "matched": _follow_up(time[matched], event[matched])},
     }
     if s.is_pannet:
         out["flow"] = [{"step": r["step"], "n_in": int(r["n_in"]), "n_excluded": int(r["n_excluded"]),

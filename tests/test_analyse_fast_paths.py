@@ -159,3 +159,42 @@ def test_sort_order_is_lexsort(n):
     t[rng.random(n) < 0.05] = -0.0           # equal to 0.0 for both
     for s in (np.zeros(n, dtype=np.int64), rng.integers(0, max(1, n // 2), n)):
         np.testing.assert_array_equal(_sort_order(t, s), np.lexsort((t, s)))
+
+
+# ------------------------------------------------------------------ table 1 counts, KM summaries
+@pytest.mark.parametrize("seed", range(9))
+def test_table1_level_counts_are_the_sums_of_the_weights_of_their_rows(seed):
+    from pannet_core.table1 import NA_LEVEL, table1
+
+    rng = np.random.default_rng(seed)
+    n = [3, 50, 3000][seed % 3]
+    # N/A as a category (the as_levels path; then no missing value, which would be a second N/A)
+    cats, drawn = (["a", NA_LEVEL, "ü"], ["a", NA_LEVEL, "ü"]) if seed % 2 else (["a", "b"], ["a", "b", None])
+    vals = rng.choice(np.array(drawn, dtype=object), n)
+    f = pd.DataFrame({"c": pd.Categorical(vals, categories=cats), "o": pd.Series(vals, dtype=object)})
+    g = rng.random(n) < 0.5
+    g[0], g[1] = True, False
+    w = [None, rng.integers(0, 3, n).astype(float), rng.choice([0.0, 0.5, 1.0, 2.5], n)][seed // 3]
+    ww = np.ones(n) if w is None else w
+    for missing in ("level", "drop"):
+        tab = table1(f, g, ["c", "o"], ["c", "o"], weights=w, missing=missing)
+        for row in tab.itertuples():
+            col = f[row.variable].astype(object)
+            rows = (col.isna() | (col == NA_LEVEL)) if row.level == NA_LEVEL else (col == row.level)
+            rows = rows.to_numpy(dtype=bool)
+            assert row.treated_n == ww[rows & g].sum() and row.control_n == ww[rows & ~g].sum(), row
+
+
+def test_km_median_is_computed_once_and_survival_arrays_are_survival_at():
+    from pannet_core.survival import kaplan_meier
+
+    rng = np.random.default_rng(0)
+    km = kaplan_meier(rng.exponential(3, 400), rng.random(400) < 0.6, conf_type="log-log")
+    first = km.median()
+    assert first == km.quantile(0.5) and km.median() is first
+    times = [0.0, 1.0, 2.5, 1e6]
+    t, surv, lower, upper = km._at(times)
+    at = km.survival_at(times)
+    for name, values in (("time", t), ("surv", surv), ("lower", lower), ("upper", upper)):
+        np.testing.assert_array_equal(at[name].to_numpy(), values)
+    assert np.isnan(surv[-1]) and surv[0] == 1.0
