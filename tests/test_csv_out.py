@@ -147,3 +147,14 @@ def test_same_values_tells_bits_apart():
     s = pd.Series(pd.array(["x", None], dtype="str"))
     assert _same_values(s, s.copy()) and not _same_values(s, pd.Series(pd.array(["x", "y"], dtype="str")))
     assert not _same_values(pd.Series([1, 2]), pd.Series([1.0, 2.0]))
+
+
+def test_same_bits_of_shared_memory_without_reading_and_of_copies_by_reading(monkeypatch):
+    from pannet_core import csv_out
+
+    a = np.array([0.0, np.nan, 1.5])
+    monkeypatch.setattr(csv_out.np, "array_equal", lambda *args: pytest.fail("read the bytes"))
+    assert csv_out._same_bits(a, a[:])
+    assert not csv_out._same_bits(a, a[:2]) and not csv_out._same_bits(a, a.view(np.int64))
+    monkeypatch.undo()
+    assert csv_out._same_bits(a, a.copy()) and not csv_out._same_bits(a, np.array([-0.0, np.nan, 1.5]))
