@@ -83,6 +83,11 @@ def smd(x_treated, x_control, categorical: bool = False, w_treated=None, w_contr
     wb = None if wb is None else wb[kb]
     m1, v1 = weighted_mean_var(a, wa)
     m0, v0 = weighted_mean_var(b, wb)
+    return _smd_of(m1, v1, m0, v0, categorical)
+
+
+def _smd_of(m1: float, v1: float, m0: float, v0: float, categorical: bool) -> float:
+    """:func:`smd` from the groups' means and variances (the variances are not used for a proportion)."""
     if categorical:
         v1, v0 = m1 * (1 - m1), m0 * (1 - m0)
     if np.isnan(m1) or np.isnan(m0):
@@ -90,6 +95,15 @@ def smd(x_treated, x_control, categorical: bool = False, w_treated=None, w_contr
     v1 = 0.0 if np.isnan(v1) else v1
     v0 = 0.0 if np.isnan(v0) else v0
     return _ratio(m1 - m0, float(np.sqrt((v1 + v0) / 2)))
+
+
+def _proportion(count: int, n: int) -> float:
+    """Mean of ``n`` 0/1 values of which ``count`` are 1, bit for bit as ``weighted_mean_var`` gives it.
+
+    A float sum of 0/1 values is an exact whole number in any order (below 2**53),
+    and ``count / n`` rounds the same exact quotient that ``x.mean()`` does.
+    """
+    return count / n if n else float("nan")
 
 
 def _variance_ratio(a, b, wa, wb) -> float:
@@ -150,16 +164,55 @@ def smd_table(frame: pd.DataFrame, treated, covariates: Iterable[str], categoric
         after = w > 0
         unit = bool(np.all(w[after] == 1.0))
     rows = []
+    group = t.astype(np.int64)  # for the counts of _levels
+    if weights is not None:
+        sa, sb = after & t, after & ~t
+        group += 2 * after
 
     def _after(xa, xb, cat):
         if weights is None:
             return float("nan"), float("nan")
-        sa, sb = after & t, after & ~t
         wa = None if unit else w[sa]
         wb = None if unit else w[sb]
         val = smd(xa[sa], xb[sb], cat, wa, wb)
         vr = float("nan") if cat else _variance_ratio(*_drop_nan(xa[sa], xb[sb], wa, wb))
         return val, vr
+
+    def _levels(c, codes, miss, levels):
+        """One row per level (name, code) of a categorical covariate whose value codes are ``codes``.
+
+        Unweighted proportions come from counts (:func:`_proportion`); weighted
+        ones (``smd_after`` when the weights are not all 1) from the 0/1 values.
+        """
+        k = int(codes.max()) + 1 if codes.size else 0  # (codes of rows not missing are >= 0)
+        # rows per (group, code) in one pass: group 0/1 = control/treated, +2 in the matched sample;
+        # code k = missing
+        key = np.where(miss, k, codes) + (k + 1) * group
+        n_code = np.bincount(key, minlength=4 * (k + 1)).reshape(4, k + 1)[:, :k]
+
+        def counts(*groups):  # rows of each code, and rows, in the groups (not missing)
+            c = n_code[list(groups)].sum(axis=0)
+            return c, int(c.sum())
+
+        def share(counted, j):
+            c, n = counted
+            return _proportion(int(c[j]) if 0 <= j < k else 0, n)
+
+        before_t, before_c = counts(1, 3), counts(0, 2)
+        if weights is not None and unit:
+            after_t, after_c = counts(3), counts(2)
+        for name, j in levels:
+            before = _smd_of(share(before_t, j), np.nan, share(before_c, j), np.nan, True)
+            if weights is None:
+                a = float("nan")
+            elif unit:
+                a = _smd_of(share(after_t, j), np.nan, share(after_c, j), np.nan, True)
+            else:
+                x = np.where(miss, np.nan, (codes == j).astype(float))
+                a, _ = _after(x, x, True)
+            rows.append({"variable": f"{c}={name}", "covariate": c, "level": name,
+                         "smd_before": before, "smd_after": a, "vr_before": float("nan"),
+                         "vr_after": float("nan")})
 
     for c in covariates:
         col = frame[c]
@@ -170,14 +223,7 @@ def smd_table(frame: pd.DataFrame, treated, covariates: Iterable[str], categoric
             miss = codes < 0
             cats = list(col.cat.categories)
             present = np.bincount(codes[~miss], minlength=len(cats)) > 0
-            for j in np.flatnonzero(present).tolist():
-                name = cats[j]
-                x = np.where(miss, np.nan, (codes == j).astype(float))
-                before = smd(x[t], x[~t], True)
-                a, _ = _after(x, x, True)
-                rows.append({"variable": f"{c}={name}", "covariate": c, "level": name,
-                             "smd_before": before, "smd_after": a, "vr_before": float("nan"),
-                             "vr_after": float("nan")})
+            _levels(c, codes, miss, [(cats[j], j) for j in np.flatnonzero(present).tolist()])
         elif c in categorical:
             # one label per distinct value (not per row), then compare label codes
             codes, uniq = pd.factorize(col)
@@ -185,14 +231,8 @@ def smd_table(frame: pd.DataFrame, treated, covariates: Iterable[str], categoric
             label_code = {lab: i for i, lab in reversed(list(enumerate(labels)))}
             lab = np.array([label_code[lab] for lab in labels] + [-1], dtype=np.int64)[codes]
             miss = col.isna().to_numpy(dtype=bool, na_value=True)
-            for lev in factor_levels(col):
-                name = level_label(lev)
-                x = np.where(miss, np.nan, (lab == label_code.get(name, -2)).astype(float))
-                before = smd(x[t], x[~t], True)
-                a, _ = _after(x, x, True)
-                rows.append({"variable": f"{c}={name}", "covariate": c, "level": name,
-                             "smd_before": before, "smd_after": a, "vr_before": float("nan"),
-                             "vr_after": float("nan")})
+            levels = [(name, label_code.get(name, -2)) for name in map(level_label, factor_levels(col))]
+            _levels(c, np.where(lab < 0, len(labels), lab), miss, levels)  # (-1: missing, code of no level)
         else:
             if pd.api.types.is_bool_dtype(col.dtype) or pd.api.types.is_numeric_dtype(col.dtype):
                 x = col.astype("Float64").to_numpy(dtype=float, na_value=np.nan)

@@ -7,7 +7,6 @@ not at all.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shutil
 import sys
@@ -79,7 +78,7 @@ def _run(args) -> int:
     from .csv_out import column_texts, write_csv
     from .pipeline import analyse, fit_scores, prepare
     from .results import (MATCHED_COHORT_FRONT, MATCHED_COHORT_NAMES, excluded_patients_frame,
-                          matched_cohort_frame, results_json)
+                          matched_cohort_frame, results_json, results_text)
     from .settings import Settings
 
     settings = Settings.load(args.settings)
@@ -101,32 +100,40 @@ def _run(args) -> int:
     tmp = Path(tempfile.mkdtemp(prefix=".pannet-", dir=out.parent))
     done = False
     try:
-        # The CSV files are written on a second thread while this one computes: excluded_patients.csv
-        # as soon as stage 1 has listed the excluded patients, then the text of the analysed columns
-        # (most of matched_cohort.csv) while the propensity fit and stage 3 run, and matched_cohort.csv
-        # while results.json is assembled (pyarrow, which does most of the writing, releases the GIL).
-        # Each file's bytes do not depend on the timing (write_csv reuses a column's text only for the
-        # same values); leaving the block waits for the writes, and .result() raises what a write
-        # raised, as if it had run here.
+        # The CSV files are written on a second thread while this one computes: first the text of the
+        # analysed columns (most of matched_cohort.csv) while the propensity fit and the matching run,
+        # then matched_cohort.csv as soon as the matching has made its rows (analyse's on_data), while
+        # the outcome statistics and results.json are computed (pyarrow, which does most of the writing,
+        # releases the GIL), and last excluded_patients.csv, unless this thread is done first and
+        # writes it itself. Each file's bytes do not depend on the timing (write_csv reuses a column's
+        # text only for the same values); leaving the block waits for the writes, and .result() raises
+        # what a write raised, as if it had run here.
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="pannet-write") as writer:
             prepared = prepare(settings, table)  # = run_analysis, stage by stage
-            excluded = excluded_patients_frame(prepared)
-            wrote_excluded = writer.submit(write_csv, excluded, tmp / "excluded_patients.csv")
             rest = [c for c in prepared.frame.columns if c not in MATCHED_COHORT_FRONT]  # matched_cohort.csv's last
             texts = writer.submit(column_texts, prepared.frame, tail=rest)
-            result = analyse(settings, prepared, fit_scores(settings, prepared))
-            matched = matched_cohort_frame(result)
+            wrote_matched = []
 
-            def write_matched():  # on the writer thread, after column_texts (one worker: in order)
-                known = {MATCHED_COHORT_NAMES.get(k, k) if isinstance(k, str) else k: v
-                         for k, v in texts.result().items()}
-                write_csv(matched, tmp / "matched_cohort.csv", known=known)
+            def write_matched(data):  # analyse's on_data: the rows of result.data, once matched
+                matched = matched_cohort_frame(data)
 
-            wrote_matched = writer.submit(write_matched)
+                def write():  # on the writer thread, after column_texts (one worker: in order)
+                    known = {MATCHED_COHORT_NAMES.get(k, k) if isinstance(k, str) else k: v
+                             for k, v in texts.result().items()}
+                    write_csv(matched, tmp / "matched_cohort.csv", known=known)
+
+                wrote_matched.append(writer.submit(write))
+
+            result = analyse(settings, prepared, fit_scores(settings, prepared), on_data=write_matched)
+            excluded = excluded_patients_frame(prepared)
+            wrote_excluded = writer.submit(write_csv, excluded, tmp / "excluded_patients.csv")
             doc = results_json(result)
-            text = json.dumps(doc, indent=2, ensure_ascii=False, allow_nan=False)
-            wrote_excluded.result()
-            wrote_matched.result()
+            text = results_text(doc)  # = json.dumps(doc, indent=2, ensure_ascii=False, allow_nan=False)
+            if wrote_excluded.cancel():  # the writer has not started it (still busy): write it here
+                write_csv(excluded, tmp / "excluded_patients.csv")
+            else:
+                wrote_excluded.result()
+            wrote_matched[0].result()
         if export is not None:
             export.write_figures(result, tmp / "figures")
         (tmp / "results.json").write_text(text, encoding="utf-8")

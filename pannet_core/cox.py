@@ -29,7 +29,7 @@ import pandas as pd
 from scipy.special import chdtrc, ndtr, ndtri
 
 from .errors import PanNetError
-from .logrank import _codes
+from .logrank import _codes, _sort_order
 from .survival import _as_time_event, kaplan_meier
 
 EPS = 1e-9             # coxph.control(eps)
@@ -138,7 +138,7 @@ class _Prep:
 def _prepare(t, e, x, strata, ties) -> _Prep:
     n = t.size
     s = np.zeros(n, dtype=np.int64) if strata is None else strata
-    order = np.lexsort((t, s))
+    order = _sort_order(t, s)  # = np.lexsort((t, s))
     ts, es, ss = t[order], e[order], s[order]
     xs = x[order] - x.mean(axis=0)
     new_key = np.r_[True, (ts[1:] != ts[:-1]) | (ss[1:] != ss[:-1])]

@@ -24,7 +24,7 @@ distance matrix.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Sequence
 
 import numpy as np
@@ -44,6 +44,9 @@ REASON_CALIPER = "no control inside the caliper"
 REASON_EXACT = "no exact-match partner"
 REASON_USED = "no unused control left"
 REASON_NOT_SELECTED = "not selected"
+
+#: pandas' default text dtype ("str"): what a frame infers from an object array of str ids
+_STR = pd.StringDtype(na_value=np.nan)
 
 _SCALES = ("ps", "logit", "ps_absolute")
 _ORDERS = ("largest", "smallest", "data", "random")
@@ -72,6 +75,10 @@ class MatchResult:
         Number of rows of ``pairs``.
     scale : str
         The caliper scale used.
+    pair_rows : ndarray or None
+        Row numbers (positions in the input, so in ``data``) of each row of
+        ``pairs``: column 0 the treated patient, column 1 the control; int64,
+        shape ``(n_pairs, 2)``.  None when not known.
     """
 
     pairs: pd.DataFrame
@@ -79,6 +86,7 @@ class MatchResult:
     caliper_width: float | None
     n_pairs: int
     scale: str = "ps"
+    pair_rows: np.ndarray | None = field(default=None, repr=False, compare=False)
 
     @property
     def n_matched_treated(self) -> int:
@@ -313,6 +321,20 @@ def _as_bool(treated, n: int) -> np.ndarray:
     return f == 1.0
 
 
+def _id_array(ids) -> "np.ndarray | pd.api.extensions.ExtensionArray":
+    """The ids as an array; the ids of a pandas ``str`` column stay that column's (Arrow) array.
+
+    Rows taken from it (:func:`_assemble`) are the same ``str`` columns that
+    numpy's object array of the ids would give, without a Python string per id.
+    Any other ids become a numpy array.
+    """
+    if isinstance(ids, (pd.Series, pd.Index)) and ids.dtype == _STR:
+        return ids.array
+    if isinstance(ids, pd.api.extensions.ExtensionArray) and ids.dtype == _STR:
+        return ids
+    return np.asarray(ids)
+
+
 def _processing_order(values: np.ndarray, eligible: np.ndarray, order: str, seed: int) -> np.ndarray:
     """File positions of eligible treated in processing order (stable: ties by file order)."""
     pos = np.flatnonzero(eligible)
@@ -378,8 +400,8 @@ def match(ids: Sequence, treated: Sequence, score: Sequence, *, caliper: float |
     if caliper is not None and (not np.isfinite(caliper) or caliper <= 0):
         raise SettingsError(f"The caliper is {caliper!r}; it must be a positive number or none.",
                             "A usual choice is 0.1 or 0.2.")
-    ids_arr = np.asarray(ids)
-    n = ids_arr.shape[0]
+    ids_arr = _id_array(ids)
+    n = len(ids_arr)
     t = _as_bool(treated, n)
     try:
         s = np.asarray(score, dtype=float)
@@ -387,8 +409,9 @@ def match(ids: Sequence, treated: Sequence, score: Sequence, *, caliper: float |
         raise PanNetError("The propensity scores must be numbers.", "Pass the scores from fit_propensity.") from None
     if s.shape != (n,):
         raise PanNetError(f"There are {s.size} scores for {n} patients.", "Pass one score per patient.")
-    if pd.Series(ids_arr).duplicated().any():
-        dup = pd.Series(ids_arr)[pd.Series(ids_arr).duplicated()].iloc[0]
+    dups = pd.Series(ids_arr).duplicated()
+    if dups.any():
+        dup = pd.Series(ids_arr)[dups.to_numpy()].iloc[0]
         raise PanNetError(f"Patient id {dup!r} occurs more than once.", "Give every patient a unique id.")
     ok = ~np.isnan(s)
     if np.any((s[ok] < 0) | (s[ok] > 1)) and caliper_scale != "ps_absolute":
@@ -438,11 +461,11 @@ def match(ids: Sequence, treated: Sequence, score: Sequence, *, caliper: float |
 def _assemble(ids, t, s, ok, results, failed, width, scale, use_exact, ratio) -> MatchResult:
     n = ids.shape[0]
     if results:
-        arr = np.array([(p, tt, c, d) for p, tt, c, d in results], dtype=float)
-        passes = arr[:, 0].astype(np.int64)
-        tpos = arr[:, 1].astype(np.int64)
-        cpos = arr[:, 2].astype(np.int64)
-        dist = arr[:, 3]
+        p_, t_, c_, d_ = zip(*results)  # (pass, treated row, control row, distance) per pair
+        passes = np.array(p_, dtype=np.int64)
+        tpos = np.array(t_, dtype=np.int64)
+        cpos = np.array(c_, dtype=np.int64)
+        dist = np.array(d_, dtype=float)
     else:
         passes = tpos = cpos = np.zeros(0, dtype=np.int64)
         dist = np.zeros(0)
@@ -452,10 +475,11 @@ def _assemble(ids, t, s, ok, results, failed, width, scale, use_exact, ratio) ->
     set_no[matched_t] = np.arange(1, matched_t.size + 1)
     pair = set_no[tpos]
     o = np.lexsort((passes, pair))
+    pair_rows = np.column_stack([tpos[o], cpos[o]]).astype(np.int64, copy=False)
     pairs = pd.DataFrame({
         "pair": pair[o].astype(np.int64),
-        "treated_id": ids[tpos[o]],
-        "control_id": ids[cpos[o]],
+        "treated_id": ids.take(pair_rows[:, 0]),
+        "control_id": ids.take(pair_rows[:, 1]),
         "distance": dist[o],
         "pass": passes[o],
     })
@@ -493,4 +517,5 @@ def _assemble(ids, t, s, ok, results, failed, width, scale, use_exact, ratio) ->
         "matched": in_set,
         "reason": pd.array(reason, dtype="str"),
     })
-    return MatchResult(pairs=pairs, data=data, caliper_width=width, n_pairs=len(pairs), scale=scale)
+    return MatchResult(pairs=pairs, data=data, caliper_width=width, n_pairs=len(pairs), scale=scale,
+                       pair_rows=pair_rows)

@@ -14,6 +14,7 @@ functions; :func:`results_json` gives the ``results.json`` of CONTRACT.md.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Callable
 
 import numpy as np
 import pandas as pd
@@ -139,8 +140,8 @@ def _summary(km_t, km_c, horizons) -> pd.DataFrame:
         est, lo, hi = km.median()
         row = {"group": group, "n": km.n, "events": km.events, "median": est, "median_lo": lo, "median_hi": hi}
         if horizons:
-            at = km.survival_at(list(horizons))
-            for h, s, l, u in zip(horizons, at["surv"], at["lower"], at["upper"]):
+            _, surv, lower, upper = km._at(list(horizons))  # = survival_at's columns
+            for h, s, l, u in zip(horizons, surv, lower, upper):
                 key = f"{h:g}"
                 row[f"surv_{key}"], row[f"surv_{key}_lo"], row[f"surv_{key}_hi"] = s, l, u
         for k, v in row.items():
@@ -170,12 +171,21 @@ def compare(frame: pd.DataFrame, settings: Settings, label: str, cluster: np.nda
                       summary=_summary(km_t, km_c, s.horizons))
 
 
-def analyse(settings: Settings, prepared: Prepared, fit: "_propensity.PropensityFit") -> AnalysisResult:
-    """Stage 3: matching and every outcome statistic."""
+def analyse(settings: Settings, prepared: Prepared, fit: "_propensity.PropensityFit",
+            on_data: "Callable[[pd.DataFrame], object] | None" = None) -> AnalysisResult:
+    """Stage 3: matching and every outcome statistic.
+
+    ``on_data``, if given, is called with the analysed rows (what becomes
+    ``AnalysisResult.data``) as soon as the matching has made them, before the
+    outcome statistics: the ``run`` command starts writing matched_cohort.csv
+    then.  It must not modify the frame.
+    """
     frame = prepared.frame
     m = settings.matching
     exact = frame[list(m.exact)] if m.exact else None
-    mres = _matching.match(frame["patient_id"].to_numpy(), frame["treated"].to_numpy(dtype=bool), fit.score,
+    ids = frame["patient_id"]
+    ids = ids.array if isinstance(ids.dtype, pd.StringDtype) else ids.to_numpy()  # text ids stay Arrow
+    mres = _matching.match(ids, frame["treated"].to_numpy(dtype=bool), fit.score,
                            caliper=m.caliper, caliper_scale=m.caliper_scale, ratio=m.ratio, replace=m.replace,
                            order=m.order, seed=m.seed, exact=exact)
     if mres.n_pairs == 0:
@@ -191,6 +201,8 @@ def analyse(settings: Settings, prepared: Prepared, fit: "_propensity.Propensity
         data = frame.copy()
         for k, v in added.items():
             data[k] = v
+    if on_data is not None:
+        on_data(data)
     p = settings.propensity
     bal = _balance.smd_table(frame, frame["treated"].to_numpy(dtype=bool), list(p.covariates), list(p.categorical),
                              weights=data["weight"].to_numpy())
@@ -209,12 +221,15 @@ def analyse(settings: Settings, prepared: Prepared, fit: "_propensity.Propensity
 def _expand_matched(data: pd.DataFrame, mres) -> pd.DataFrame:
     """One row per member of each matched set (controls reused with replacement appear once per pair)."""
     pairs = mres.pairs
-    idx = pd.Index(data["patient_id"].to_numpy())  # ids are unique (matching checks)
-    t_rows = idx.get_indexer(pairs["treated_id"].to_numpy())
-    c_rows = idx.get_indexer(pairs["control_id"].to_numpy())
-    # each treated patient once per matched set; the set is identified by its first pair id
-    codes, uniq = pd.factorize(pairs["treated_id"].to_numpy())
     pair = pairs["pair"].to_numpy()
+    if mres.pair_rows is not None:  # the rows of data (= the matched input), as match found them
+        t_rows, c_rows = mres.pair_rows[:, 0], mres.pair_rows[:, 1]
+    else:
+        idx = pd.Index(data["patient_id"].to_numpy())  # ids are unique (matching checks)
+        t_rows = idx.get_indexer(pairs["treated_id"].to_numpy())
+        c_rows = idx.get_indexer(pairs["control_id"].to_numpy())
+    # each treated patient once per matched set; the set is identified by its first pair id
+    codes, uniq = pd.factorize(t_rows)  # (row numbers and ids are both unique per patient)
     first_pair = pair.copy()
     if len(pair):
         lowest = np.full(len(uniq), pair.max(), dtype=pair.dtype)
@@ -224,7 +239,7 @@ def _expand_matched(data: pd.DataFrame, mres) -> pd.DataFrame:
     t_once[np.unique(codes, return_index=True)[1]] = True
     rows = np.concatenate([t_rows[t_once], c_rows])
     sets = np.concatenate([first_pair[t_once], first_pair])
-    out = data.iloc[rows].copy()
+    out = data.iloc[rows]  # a new frame: setting its pair column leaves data alone
     out["pair"] = sets
     return out.reset_index(drop=True)
 

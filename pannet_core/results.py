@@ -2,7 +2,9 @@
 and ``excluded_patients.csv`` (every patient left out before the analysis, with the reason)."""
 from __future__ import annotations
 
+import json
 import math
+from itertools import chain
 from typing import Any
 
 import numpy as np
@@ -48,8 +50,8 @@ def _group(km, horizons) -> dict:
     est, lo, hi = km.median()
     surv = {}
     if horizons:
-        at = km.survival_at(list(horizons))
-        for h, s, l, u in zip(horizons, at["surv"], at["lower"], at["upper"]):
+        _, surv_at, lower, upper = km._at(list(horizons))  # = survival_at's columns
+        for h, s, l, u in zip(horizons, surv_at, lower, upper):
             surv[f"{h:g}"] = {"est": _num(s), "lo": _num(l), "hi": _num(u)}
     return {"n": int(km.n), "events": int(km.events),
             "median": {"est": _num(est), "lo": _num(lo), "hi": _num(hi)}, "survival": surv}
@@ -91,12 +93,16 @@ def _table1_records(df: pd.DataFrame | None) -> list[dict] | None:
 def follow_up(frame: pd.DataFrame) -> dict:
     """Median (IQR) of the observed follow-up time, as the seed papers report it, and the
     reverse Kaplan-Meier median (Schemper & Smith 1996), in years."""
+    return _follow_up(frame["time"].to_numpy(dtype=float), frame["event"].to_numpy())
+
+
+def _follow_up(t: np.ndarray, event: np.ndarray) -> dict:
+    """:func:`follow_up` of the times ``t`` (float) and their events."""
     from .survival import median_followup
 
-    t = frame["time"].to_numpy(dtype=float)
     q1, med, q3 = np.percentile(t, [25, 50, 75]) if len(t) else (np.nan,) * 3
     return {"median": _num(med), "q1": _num(q1), "q3": _num(q3),
-            "reverse_km_median": _num(median_followup(t, frame["event"].to_numpy()))}
+            "reverse_km_median": _num(median_followup(t, event))}
 
 
 def results_json(result: AnalysisResult) -> dict:
@@ -106,6 +112,7 @@ def results_json(result: AnalysisResult) -> dict:
     pairs = result.matching.pairs
     d = result.data
     matched = d["matched"].to_numpy(dtype=bool)
+    time, event = d["time"].to_numpy(dtype=float), d["event"].to_numpy()
     n_pairs = int((d["treated"].to_numpy(dtype=bool) & matched).sum())  # = result.n_pairs, without a copy
     out: dict[str, Any] = {
         "n": result.n, "n_treated": result.n_treated, "n_control": result.n_control,
@@ -122,8 +129,7 @@ def results_json(result: AnalysisResult) -> dict:
         "settings": s.to_dict(),
         "warnings": list(result.warnings),
         "unmatched_reasons": result.data.loc[~result.data["matched"], "reason"].value_counts().to_dict(),
-        "follow_up": {"unmatched": follow_up(d),
-                      "matched": follow_up(d.loc[matched, ["time", "event"]])},  # the columns follow_up reads
+        "follow_up": {"unmatched": _follow_up(time, event), "matched": _follow_up(time[matched], event[matched])},
     }
     if s.is_pannet:
         out["flow"] = [{"step": r["step"], "n_in": int(r["n_in"]), "n_excluded": int(r["n_excluded"]),
@@ -142,6 +148,61 @@ def results_json(result: AnalysisResult) -> dict:
     return out
 
 
+def results_text(doc: dict) -> str:
+    """The text of ``results.json``: ``json.dumps(doc, indent=2, ensure_ascii=False, allow_nan=False)``.
+
+    The same characters, faster: with ``indent`` the json module encodes in pure
+    Python, ~1.5 µs per value, and the ``pairs`` list of a registry-scale analysis
+    holds tens of thousands of ids.  Here ``pairs`` is written by :func:`_pairs_text`
+    and put in the place of a marker; any other document (or a ``pairs`` value that
+    function does not handle) goes through ``json.dumps`` whole.
+
+    Parameters
+    ----------
+    doc : dict
+        A :func:`results_json` document (any JSON-able dict).
+
+    Returns
+    -------
+    str
+    """
+    def dumps(obj):
+        return json.dumps(obj, indent=2, ensure_ascii=False, allow_nan=False)
+
+    pairs = doc.get("pairs")
+    pairs_text = _pairs_text(pairs) if isinstance(pairs, list) else None
+    if pairs_text is None:
+        return dumps(doc)
+    text = dumps({**doc, "pairs": _PAIRS_MARK})  # same keys in the same order
+    token = json.dumps(_PAIRS_MARK)
+    if text.count(token) != 1:  # (a value of the document is the marker itself)
+        return dumps(doc)
+    return text.replace(token, pairs_text)
+
+
+#: stands for ``pairs`` in :func:`results_text` (NUL characters: ``"\u0000"`` in JSON)
+_PAIRS_MARK = "\x00pairs\x00"
+
+
+def _pairs_text(pairs: list) -> str | None:
+    """``pairs`` (``[[treated_id, control_id], ...]``) as ``json.dumps(indent=2)`` writes a value of a
+    top-level key, or None unless every pair is a 2-item list of ids that are all ``str`` or all ``int``."""
+    if not pairs:
+        return "[]"
+    if set(map(type, pairs)) != {list} or set(map(len, pairs)) != {2}:
+        return None
+    ids = list(chain.from_iterable(pairs))
+    kinds = set(map(type, ids))
+    if kinds == {str}:
+        text = list(map(json.encoder.encode_basestring, ids))  # the encoder's function with ensure_ascii=False
+    elif kinds == {int}:  # (not bool, which JSON writes as true/false)
+        text = list(map(int.__repr__, ids))
+    else:
+        return None
+    inner = "\n    ],\n    [\n      ".join(map(",\n      ".join, zip(text[0::2], text[1::2])))
+    return f"[\n    [\n      {inner}\n    ]\n  ]"
+
+
 #: ``result.data`` columns matched_cohort.csv starts with (the other analysed columns follow in their order)
 MATCHED_COHORT_FRONT = ["patient_id", "treated", "time", "event", "score", "logit", "pair", "weight", "matched",
                         "reason"]
@@ -149,13 +210,14 @@ MATCHED_COHORT_FRONT = ["patient_id", "treated", "time", "event", "score", "logi
 MATCHED_COHORT_NAMES = {"score": "propensity_score", "time": "time_years"}
 
 
-def matched_cohort_frame(result: AnalysisResult) -> pd.DataFrame:
+def matched_cohort_frame(result: AnalysisResult | pd.DataFrame) -> pd.DataFrame:
     """Every analysed row with its propensity score and pair id (empty for unmatched rows).
 
     Parameters
     ----------
-    result : AnalysisResult
-        A finished analysis.
+    result : AnalysisResult or pandas.DataFrame
+        A finished analysis, or its ``data`` (as :func:`pannet_core.pipeline.analyse`
+        hands it to ``on_data`` before the outcome statistics).
 
     Returns
     -------
@@ -165,7 +227,7 @@ def matched_cohort_frame(result: AnalysisResult) -> pd.DataFrame:
         integer (``Int64``): written as ``42``, and empty for an unmatched row, whose
         ``reason`` says why it has no pair.
     """
-    d = result.data
+    d = result if isinstance(result, pd.DataFrame) else result.data
     cols = MATCHED_COHORT_FRONT
     rest = [c for c in d.columns if c not in cols]
     out = d[cols + rest]  # a new frame (copy-on-write): the assignments below leave d alone

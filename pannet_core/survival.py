@@ -162,6 +162,7 @@ class KMResult:
     conf_type: str
     conf_level: float
     _arrays: dict = field(repr=False, compare=False, default_factory=dict)
+    _medians: list = field(repr=False, compare=False, default_factory=list)  # median()'s answer, once known
 
     # -- quantiles -----------------------------------------------------------
     def quantile(self, p: float) -> tuple[float | None, float | None, float | None]:
@@ -189,7 +190,9 @@ class KMResult:
 
     def median(self) -> tuple[float | None, float | None, float | None]:
         """Median survival time and confidence interval (R ``print.survfit`` / ``quantile(fit, 0.5)``)."""
-        return self.quantile(0.5)
+        if not self._medians:  # (the curve never changes: computed once, for the summary, results.json, figures)
+            self._medians.append(self.quantile(0.5))
+        return self._medians[0]
 
     # -- values at chosen times ---------------------------------------------
     def n_at_risk(self, times: Sequence[float]) -> np.ndarray:
@@ -212,6 +215,11 @@ class KMResult:
         -------
         pandas.DataFrame with columns ``time, surv, lower, upper``.
         """
+        t, surv, lower, upper = self._at(times)
+        return pd.DataFrame({"time": t, "surv": surv, "lower": lower, "upper": upper})
+
+    def _at(self, times: Sequence[float]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """:meth:`survival_at`'s columns ``time, surv, lower, upper`` as arrays (no DataFrame)."""
         t = _times(times)
         a = self._arrays
         idx = np.searchsorted(a["time"], t, side="right") - 1
@@ -227,7 +235,7 @@ class KMResult:
         beyond = t > a["time"][-1]
         for arr in (surv, lower, upper):
             arr[beyond] = np.nan
-        return pd.DataFrame({"time": t, "surv": surv, "lower": lower, "upper": upper})
+        return t, surv, lower, upper
 
 
 def _times(times) -> np.ndarray:

@@ -174,6 +174,16 @@ def _summary(x: np.ndarray, how: str) -> str:
     return f"{_fmt_num(med)} ({_fmt_num(q1)}-{_fmt_num(q3)})"
 
 
+def _group_sums(codes: np.ndarray, k: int, w: np.ndarray, g: np.ndarray) -> np.ndarray:
+    """Sum of ``w`` per code (0 .. k-1) in the treated (column 0) and control rows (column 1).
+
+    One bincount over both groups: each code's sum adds the same rows in the same
+    order as a bincount over one group's rows would.
+    """
+    both = np.bincount(codes + k * (~g), weights=w, minlength=2 * k)
+    return np.ascontiguousarray(both.reshape(2, k).T)
+
+
 def _category_counts(col: pd.Series, w: np.ndarray, g: np.ndarray, missing: str) -> tuple[list, np.ndarray]:
     """Weighted counts per category (then ``N/A``) by group, for whole-number weights.
 
@@ -185,8 +195,7 @@ def _category_counts(col: pd.Series, w: np.ndarray, g: np.ndarray, missing: str)
     k = len(cats)
     codes = col.cat.codes.to_numpy().astype(np.int64)
     codes[codes < 0] = k
-    counts = np.column_stack([np.bincount(codes[g], weights=w[g], minlength=k + 1),
-                              np.bincount(codes[~g], weights=w[~g], minlength=k + 1)])
+    counts = _group_sums(codes, k + 1, w, g)
     if missing == "level":
         return cats + [NA_LEVEL], counts
     return cats, counts[:k]
@@ -257,11 +266,14 @@ def table1(frame: pd.DataFrame, treated, variables, categorical=(), *, threshold
             lv = as_levels(col, missing)
             codes = lv.cat.codes.to_numpy()
             levels = list(lv.cat.categories)
-            counts = np.zeros((len(levels), 2))
-            for j in range(len(levels)):
-                m = codes == j
-                counts[j, 0] = w[m & g].sum()
-                counts[j, 1] = w[m & ~g].sum()
+            if integer_w and float(w.sum()) < 2 ** 53:  # whole numbers: exact sums, as the loop's
+                counts = _group_sums(np.where(codes < 0, len(levels), codes), len(levels) + 1, w, g)[:-1]
+            else:
+                counts = np.zeros((len(levels), 2))
+                for j in range(len(levels)):
+                    m = codes == j
+                    counts[j, 0] = w[m & g].sum()
+                    counts[j, 1] = w[m & ~g].sum()
             keep = counts.sum(axis=1) > 0
         if is_cat:
             tot1, tot0 = counts[:, 0].sum(), counts[:, 1].sum()

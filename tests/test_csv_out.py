@@ -98,6 +98,24 @@ def test_labelled_floats_and_dates_with_missing_values():
     assert [lab.labels[c] for c in lab.codes[:3]] == ["2020-01-03", "", "1999-12-31"]
 
 
+def test_floats_mostly_distinct_are_labelled_once_per_value_with_the_same_text(tmp_path):
+    """Half the values distinct (an age in days / 365.25): each formatted once, the bytes of to_csv."""
+    from pannet_core.csv_out import _labelled
+
+    rng = np.random.default_rng(5)
+    a = np.round(rng.normal(60, 10, 4000), 3)[rng.integers(0, 2000, 4000)]
+    a[::97] = np.nan
+    assert len(np.unique(a)) * 4 > len(a)  # more distinct values than the old labelling threshold
+    lab = _labelled(pd.Series(a))
+    assert lab is not None
+    assert [lab.labels[c] for c in lab.codes] == ["" if np.isnan(v) else repr(v) for v in a.tolist()]
+    f = pd.DataFrame({"x": a, "y": np.arange(4000)})
+    f.to_csv(tmp_path / "a.csv", index=False)
+    write_csv(f, tmp_path / "b.csv")
+    assert (tmp_path / "b.csv").read_bytes() == (tmp_path / "a.csv").read_bytes()
+    assert _labelled(pd.Series(rng.random(4000))) is None  # all distinct: formatted directly
+
+
 def test_known_column_texts_are_reused_only_for_the_same_values(tmp_path):
     """write_csv(..., known=column_texts(...)): the bytes of to_csv, whichever columns were computed before."""
     from pannet_core.csv_out import _TAIL, column_texts
@@ -129,3 +147,14 @@ def test_same_values_tells_bits_apart():
     s = pd.Series(pd.array(["x", None], dtype="str"))
     assert _same_values(s, s.copy()) and not _same_values(s, pd.Series(pd.array(["x", "y"], dtype="str")))
     assert not _same_values(pd.Series([1, 2]), pd.Series([1.0, 2.0]))
+
+
+def test_same_bits_of_shared_memory_without_reading_and_of_copies_by_reading(monkeypatch):
+    from pannet_core import csv_out
+
+    a = np.array([0.0, np.nan, 1.5])
+    monkeypatch.setattr(csv_out.np, "array_equal", lambda *args: pytest.fail("read the bytes"))
+    assert csv_out._same_bits(a, a[:])
+    assert not csv_out._same_bits(a, a[:2]) and not csv_out._same_bits(a, a.view(np.int64))
+    monkeypatch.undo()
+    assert csv_out._same_bits(a, a.copy()) and not csv_out._same_bits(a, np.array([-0.0, np.nan, 1.5]))
