@@ -22,12 +22,11 @@ CI type, with and without bands.  Exports never come from here.
 from __future__ import annotations
 
 import copy
-import json
 
 import plotly.graph_objects as go
 import streamlit as st
 
-from board import figs, state
+from board import cached, figs, state
 from pannet_core import export, figures_km
 from pannet_core.figures_style import DEFAULT_LABELS
 
@@ -36,14 +35,6 @@ from pannet_core.figures_style import DEFAULT_LABELS
 def _base(which: str, key: str, fp: str, _build) -> dict:
     """The screen dict (with bands) built for the first result of these settings but the CI type (shared: copy it)."""
     return _build()
-
-
-def settings_key(settings) -> str:
-    """JSON text of ``settings`` without ``survival.ci`` (and the name): what the figure depends on but the CI type."""
-    d = settings.to_dict()
-    d.pop("name", None)
-    d["survival"] = {k: v for k, v in (d.get("survival") or {}).items() if k != "ci"}
-    return json.dumps(d, sort_keys=True, default=str)
 
 
 def _role(trace: dict) -> dict:
@@ -78,7 +69,7 @@ def write_ci(d: dict, result, which: str) -> dict:
 def screen_dict(result, which: str, show_ci: bool) -> dict:
     """``figs.km_screen_dict`` of ``result.<which>`` (not shared), from the cached figure of its settings but the CI type."""
     entry = state.table()
-    base = _base(which, settings_key(result.settings), entry.fingerprint if entry else "",
+    base = _base(which, cached.key_but_ci(result.settings), entry.fingerprint if entry else "",
                  lambda: figs.km_screen_dict(figs.km_builder(result, which, True)))
     d = dict(base, data=[t for t in base["data"] if show_ci or _role(t).get("role") != "ci"])
     return write_ci(copy.deepcopy(d), result, which)

@@ -2,7 +2,7 @@
 import plotly.io
 import pytest
 
-from board import data, figs, km_figures
+from board import cached, data, figs, km_figures
 from board.state import DEFAULT_PRESET
 from pannet_core import pipeline
 from pannet_core.settings import CI_TYPES, load_preset
@@ -65,7 +65,7 @@ def test_a_built_figure_is_not_reused_for_other_settings_or_changed_by_a_copy(co
 
 def test_the_settings_key_ignores_only_the_ci_type(cohort):
     s = cohort[0]
-    key = km_figures.settings_key(s)
-    assert all(km_figures.settings_key(s.with_values("survival", ci=ci)) == key for ci in CI_TYPES)
-    assert km_figures.settings_key(s.with_values("survival", conf_level=0.9)) != key
-    assert km_figures.settings_key(s.with_values("matching", caliper=0.01)) != key
+    key = cached.key_but_ci(s)
+    assert all(cached.key_but_ci(s.with_values("survival", ci=ci)) == key for ci in CI_TYPES)
+    assert cached.key_but_ci(s.with_values("survival", conf_level=0.9)) != key
+    assert cached.key_but_ci(s.with_values("matching", caliper=0.01)) != key
