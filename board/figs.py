@@ -144,18 +144,21 @@ def show(fig: go.Figure, key: str, *, filename: str | None = None, height: int |
                         config=export.plotly_config(filename or key, fig))
 
 
-def _km_builder(result, which: str, ci: bool) -> Callable:
+def km_builder(result, which: str, ci: bool) -> Callable:
     return lambda: export.km_figure_of(result, which, show_ci=ci)
 
 
 def km(result, which: str, ci: bool | None = None, *, screen: bool = False):
-    """Kaplan-Meier figure of ``result.unmatched``, ``.matched`` or ``.sensitivity`` (as exported; ``screen``: untitled)."""
+    """Kaplan-Meier figure of ``result.unmatched``, ``.matched`` or ``.sensitivity`` (as exported; ``screen``: untitled).
+
+    The screen figure of another CI type or band toggle is the cached one of the same settings with
+    the new bands written in (:mod:`board.km_figures`); it equals :func:`km_screen_dict`'s."""
     ci = show_ci() if ci is None else ci
-    build = _km_builder(result, which, ci)
     name = f"km_{which}_ci{int(ci)}"
     if screen:
-        return _get(f"{name}:screen", result, lambda: from_dict(km_screen_dict(build)))
-    return _get(name, result, build)
+        from board import km_figures  # it builds on this module
+        return _get(f"{name}:screen", result, lambda: km_figures.km(result, which, ci))
+    return _get(name, result, km_builder(result, which, ci))
 
 
 def km_screen_dict(build: Callable) -> dict:

@@ -279,15 +279,38 @@ def km_figure_of(result: Any, which: str, *, show_ci: bool = True) -> go.Figure:
     """
     from . import figures
 
+    return figures.km_figure(getattr(result, which), **km_figure_options(result, which, show_ci=show_ci))
+
+
+def km_figure_options(result: Any, which: str, *, show_ci: bool = True) -> dict:
+    """The keyword arguments :func:`km_figure_of` passes to ``figures.km_figure`` for ``result.<which>``.
+
+    Parameters
+    ----------
+    result : AnalysisResult
+        A finished analysis.
+    which : {"unmatched", "matched", "sensitivity"}
+        The comparison.
+    show_ci : bool
+        Draw the confidence bands.
+
+    Returns
+    -------
+    dict
+        ``title``, ``risk_times``, ``show_ci``, ``horizon_marks``, ``labels``, ``endpoint`` and
+        ``conf_level``.
+    """
+    from . import figures
+
     s = result.settings
     comp = getattr(result, which)
     endpoint = figures.endpoint_name(s)
     horizons = tuple(h for h in s.survival.horizons if h == 5) or tuple(s.survival.horizons[-1:])
     what = {"matched": "propensity-matched", "unmatched": "all analysed patients (unmatched)"}.get(
         which) or f"sensitivity analysis ({comp.label})"
-    return figures.km_figure(comp, title=f"{endpoint}, {what}", risk_times=list(s.survival.risk_times) or None,
-                             show_ci=show_ci, horizon_marks=horizons, labels=figures.group_labels(s),
-                             endpoint=endpoint, conf_level=s.survival.conf_level)
+    return dict(title=f"{endpoint}, {what}", risk_times=list(s.survival.risk_times) or None, show_ci=show_ci,
+                horizon_marks=horizons, labels=figures.group_labels(s), endpoint=endpoint,
+                conf_level=s.survival.conf_level)
 
 
 def result_figures(result: Any) -> dict[str, go.Figure]:

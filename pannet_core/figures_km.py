@@ -59,8 +59,19 @@ def _step_xy(km) -> tuple[np.ndarray, np.ndarray]:
     return x, y
 
 
-def _band_xy(km) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Step-shaped confidence band, stopping where the bounds become undefined."""
+def band_xy(km) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Step-shaped confidence band of a group's curve, stopping where the bounds become undefined.
+
+    Parameters
+    ----------
+    km : survival.KMResult
+        The group's Kaplan-Meier estimate (its ``table`` has ``time``, ``lower`` and ``upper``).
+
+    Returns
+    -------
+    x, upper, lower : numpy.ndarray
+        Years from 0, and the upper and lower bound in % (both 100 at time 0).
+    """
     tab = km.table
     t = tab["time"].to_numpy(dtype=float)
     lo = tab["lower"].to_numpy(dtype=float)
@@ -72,6 +83,43 @@ def _band_xy(km) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         t, lo, hi = t[:first_bad], lo[:first_bad], hi[:first_bad]
     x = np.concatenate([[0.0], t])
     return x, np.concatenate([[1.0], hi]) * 100.0, np.concatenate([[1.0], lo]) * 100.0
+
+
+def horizon_points(km, group: str, *, labels: dict[str, str], horizon_marks: Sequence[float],
+                   times: np.ndarray) -> tuple[list, list, list, list, list]:
+    """A group's survival marks at the horizons: positions, error bars and hover texts.
+
+    Parameters
+    ----------
+    km : survival.KMResult
+        The group's Kaplan-Meier estimate.
+    group : {"treated", "control"}
+        Treated marks sit a little left of the horizon, control marks a little right.
+    labels : dict
+        Group display names (``labels[group]`` starts the hover text).
+    horizon_marks : sequence of float
+        Years to mark; horizons where the survival is undefined are left out.
+    times : numpy.ndarray
+        The x tick positions (:func:`risk_times_for`); the offset is 6 % of their step.
+
+    Returns
+    -------
+    x, y, up, down, text : list
+        Mark positions (years, %), error bar lengths above and below (%, 0 where a bound is
+        undefined) and texts such as ``"Resected: 5-year 67 % (52 %–81 %)"``.
+    """
+    at = km.survival_at(list(horizon_marks))
+    hx, hy, up, dn, txt = [], [], [], [], []
+    offset = (times[1] - times[0]) * 0.06 if len(times) > 1 else 0.05
+    for h, s, l, u in zip(horizon_marks, at["surv"], at["lower"], at["upper"]):
+        if not is_number(s):
+            continue
+        hx.append(float(h) + (-offset if group == "treated" else offset))
+        hy.append(float(s) * 100)
+        up.append((float(u) - float(s)) * 100 if is_number(u) else 0.0)
+        dn.append((float(s) - float(l)) * 100 if is_number(l) else 0.0)
+        txt.append(f"{labels[group]}: {h:g}-year {fmt_ci(s, l, u, digits=0, scale=100, unit=' %')}")
+    return hx, hy, up, dn, txt
 
 
 def add_km_traces(fig: go.Figure, comparison: Any, *, labels: dict[str, str], xaxis: str = "x",
@@ -89,7 +137,7 @@ def add_km_traces(fig: go.Figure, comparison: Any, *, labels: dict[str, str], xa
         color = COLORS[group]
         name = f"{labels[group]} (n = {int(km.n)})"
         if show_ci:
-            bx, bhi, blo = _band_xy(km)
+            bx, bhi, blo = band_xy(km)
             fig.add_trace(go.Scatter(x=bx, y=bhi, mode="lines", line=dict(width=0, shape="hv", color=color),
                                      hoverinfo="skip", legendgroup="ci", showlegend=False,
                                      name=f"{ci_pct} {group} upper", meta={"role": "ci", "group": group},
@@ -118,17 +166,7 @@ def add_km_traces(fig: go.Figure, comparison: Any, *, labels: dict[str, str], xa
         if is_number(est):
             medians[group] = (float(est), lo, hi)
         if horizon_marks:
-            at = km.survival_at(list(horizon_marks))
-            hx, hy, up, dn, txt = [], [], [], [], []
-            offset = (times[1] - times[0]) * 0.06 if len(times) > 1 else 0.05
-            for h, s, l, u in zip(horizon_marks, at["surv"], at["lower"], at["upper"]):
-                if not is_number(s):
-                    continue
-                hx.append(float(h) + (-offset if group == "treated" else offset))
-                hy.append(float(s) * 100)
-                up.append((float(u) - float(s)) * 100 if is_number(u) else 0.0)
-                dn.append((float(s) - float(l)) * 100 if is_number(l) else 0.0)
-                txt.append(f"{labels[group]}: {h:g}-year {fmt_ci(s, l, u, digits=0, scale=100, unit=' %')}")
+            hx, hy, up, dn, txt = horizon_points(km, group, labels=labels, horizon_marks=horizon_marks, times=times)
             fig.add_trace(go.Scatter(x=hx, y=hy, mode="markers",
                                      marker=dict(symbol="diamond", size=13, color=color,
                                                  line=dict(width=1.5, color="white")),

@@ -164,6 +164,32 @@ class KMResult:
     _arrays: dict = field(repr=False, compare=False, default_factory=dict)
     _medians: list = field(repr=False, compare=False, default_factory=list)  # median()'s answer, once known
 
+    def with_conf_type(self, conf_type: str) -> "KMResult":
+        """The same curve with the pointwise limits of another confidence-interval type.
+
+        Equal to ``kaplan_meier(time, event, conf_type=conf_type, conf_level=self.conf_level)`` on the
+        data of this curve (the limits come from the same ``surv`` and ``std_err`` by the same
+        :func:`confidence_limits`), without going through the data again.
+
+        Parameters
+        ----------
+        conf_type : {"plain", "log", "log-log"}
+            R's ``conf.type``.
+
+        Returns
+        -------
+        KMResult
+            ``self`` when ``conf_type`` is its own type.
+        """
+        if conf_type == self.conf_type:
+            return self
+        z = _check_conf(conf_type, self.conf_level)
+        a = self._arrays
+        lower, upper = confidence_limits(a["surv"], self.table["std_err"].to_numpy(dtype=float), conf_type, z)
+        table = self.table.assign(lower=lower, upper=upper)
+        return KMResult(table=table, n=self.n, events=self.events, conf_type=conf_type, conf_level=self.conf_level,
+                        _arrays={**a, "lower": lower, "upper": upper})
+
     # -- quantiles -----------------------------------------------------------
     def quantile(self, p: float) -> tuple[float | None, float | None, float | None]:
         """Time by which a fraction ``p`` has had the event, with its confidence limits.
