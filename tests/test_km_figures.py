@@ -2,26 +2,17 @@
 import plotly.io
 import pytest
 
-from board import cached, data, figs, km_figures
-from board.state import DEFAULT_PRESET
+from board import cached, figs, km_figures
 from pannet_core import pipeline
-from pannet_core.settings import CI_TYPES, load_preset
+from pannet_core.settings import CI_TYPES
 
 WHICH = ("unmatched", "matched", "sensitivity")
 # settings that change what a figure shows apart from the bands (each gets its own built figure)
 OTHERS = [dict(), dict(truncate_at_risk=1 / 3), dict(horizons=(1.0, 2.0), conf_level=0.9), dict(horizons=(10.0,))]
 
 
-@pytest.fixture(scope="module")
-def cohort():
-    entry = data.demo_entry()
-    s = load_preset(DEFAULT_PRESET)
-    prepared = pipeline.prepare(s, entry.frame)
-    return s, prepared, pipeline.fit_scores(s, prepared)
-
-
-def _result(cohort, **survival):
-    s, prepared, fit = cohort
+def _result(fitted_demo, **survival):
+    s, prepared, fit = fitted_demo
     return pipeline.analyse(s.with_values("survival", **survival), prepared, fit)
 
 
@@ -30,14 +21,14 @@ def _scratch(result, which, show_ci):
 
 
 @pytest.mark.parametrize("other", OTHERS, ids=["preset", "truncated", "horizons_90", "horizon_10y"])
-def test_written_in_bands_equal_a_figure_built_from_scratch(cohort, other, monkeypatch):
+def test_written_in_bands_equal_a_figure_built_from_scratch(fitted_demo, other, monkeypatch):
     km_figures._base.clear()
     scratch = figs.km_screen_dict
     built = []
     monkeypatch.setattr(figs, "km_screen_dict", lambda b: built.append(b) or scratch(b))
     sent = {which: set() for which in WHICH}
     for ci in CI_TYPES:
-        result = _result(cohort, ci=ci, **other)
+        result = _result(fitted_demo, ci=ci, **other)
         for which in WHICH:
             for show_ci in (True, False):
                 got, want = km_figures.km(result, which, show_ci), _scratch(result, which, show_ci)
@@ -51,20 +42,20 @@ def test_written_in_bands_equal_a_figure_built_from_scratch(cohort, other, monke
         assert len(sent[which]) == 2 * len(CI_TYPES)  # every type and toggle really changed the chart
 
 
-def test_a_built_figure_is_not_reused_for_other_settings_or_changed_by_a_copy(cohort):
+def test_a_built_figure_is_not_reused_for_other_settings_or_changed_by_a_copy(fitted_demo):
     """Settings other than the CI type get their own figure; writing into a copy leaves the built one alone."""
     km_figures._base.clear()
-    plain = _result(cohort, ci="plain")
+    plain = _result(fitted_demo, ci="plain")
     first = km_figures.km(plain, "matched", True).to_plotly_json()
     for other in OTHERS[1:]:
-        r = _result(cohort, ci="log", **other)
+        r = _result(fitted_demo, ci="log", **other)
         assert km_figures.km(r, "matched", True).to_plotly_json() == _scratch(r, "matched", True).to_plotly_json()
-    km_figures.km(_result(cohort, ci="log-log"), "matched", True)
+    km_figures.km(_result(fitted_demo, ci="log-log"), "matched", True)
     assert km_figures.km(plain, "matched", True).to_plotly_json() == first
 
 
-def test_the_settings_key_ignores_only_the_ci_type(cohort):
-    s = cohort[0]
+def test_the_settings_key_ignores_only_the_ci_type(fitted_demo):
+    s = fitted_demo[0]
     key = cached.key_but_ci(s)
     assert all(cached.key_but_ci(s.with_values("survival", ci=ci)) == key for ci in CI_TYPES)
     assert cached.key_but_ci(s.with_values("survival", conf_level=0.9)) != key

@@ -5,10 +5,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from board import data
-from board.state import DEFAULT_PRESET
 from pannet_core import pipeline, survival
-from pannet_core.settings import CI_TYPES, load_preset
+from pannet_core.settings import CI_TYPES
 
 
 def _same(a, b, where="result"):
@@ -37,14 +35,6 @@ def _same(a, b, where="result"):
         assert a == b, where
 
 
-@pytest.fixture(scope="module")
-def cohort():
-    entry = data.demo_entry()
-    s = load_preset(DEFAULT_PRESET)
-    prepared = pipeline.prepare(s, entry.frame)
-    return s, prepared, pipeline.fit_scores(s, prepared)
-
-
 @pytest.mark.parametrize("ci", CI_TYPES)
 @pytest.mark.parametrize("level", [0.95, 0.8])
 def test_a_km_curve_with_another_conf_type_equals_the_curve_fitted_with_it(ci, level):
@@ -63,8 +53,8 @@ def test_a_km_curve_with_another_conf_type_equals_the_curve_fitted_with_it(ci, l
 
 @pytest.mark.parametrize("other", [dict(), dict(truncate_at_risk=1 / 3), dict(horizons=(1.0, 2.0), conf_level=0.9)],
                          ids=["preset", "truncated", "horizons_90"])
-def test_with_ci_type_equals_analyse_with_that_type(cohort, other):
-    s, prepared, fit = cohort
+def test_with_ci_type_equals_analyse_with_that_type(fitted_demo, other):
+    s, prepared, fit = fitted_demo
     runs = {ci: pipeline.analyse(s.with_values("survival", ci=ci, **other), prepared, fit) for ci in CI_TYPES}
     assert runs["plain"].sensitivity is not None  # the sensitivity comparison is checked too
     for start in CI_TYPES:
@@ -74,8 +64,8 @@ def test_with_ci_type_equals_analyse_with_that_type(cohort, other):
     assert not runs["plain"].matched.summary.equals(runs["log-log"].matched.summary)
 
 
-def test_with_ci_type_refuses_settings_that_differ_in_more(cohort):
-    s, prepared, fit = cohort
+def test_with_ci_type_refuses_settings_that_differ_in_more(fitted_demo):
+    s, prepared, fit = fitted_demo
     r = pipeline.analyse(s, prepared, fit)
     with pytest.raises(ValueError):
         pipeline.with_ci_type(r, s.with_values("survival", ci="log", conf_level=0.9))
