@@ -105,20 +105,10 @@ def _reasons(mask: np.ndarray, text: str) -> tuple[np.ndarray, list]:
     return np.where(mask, 0, -1), [text]
 
 
-def _years(d: pd.Series) -> pd.Series:
-    """``d.dt.year`` (float, NaN where missing); numpy's calendar years for a datetime64 column."""
-    if isinstance(d.dtype, np.dtype) and d.dtype.kind == "M":
-        v = d.to_numpy()
-        year = v.astype("datetime64[Y]").astype(np.int64).astype(float) + 1970.0
-        year[np.isnat(v)] = np.nan
-        return pd.Series(year, index=d.index, copy=False)
-    return d.dt.year
-
-
 def _rule_diagnosis_years(frame, p):
     col = p["date_column"]
     d = _dates(frame, col)
-    year = _years(d)
+    year = d.dt.year
     missing = d.isna().to_numpy()
     out_range = ((year < p["start"]) | (year > p["end"])).fillna(False).to_numpy(dtype=bool)
     codes = np.full(len(frame), -1, dtype=np.int64)

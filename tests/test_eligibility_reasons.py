@@ -2,21 +2,12 @@
 import numpy as np
 import pandas as pd
 
-from pannet_core.eligibility import _SPECS, _reasons, _Rows, _years
+from pannet_core.eligibility import _SPECS, _reasons, _Rows
 
 
 def test_reasons_with_one_text():
     codes, texts = _reasons(np.array([True, False, True]), "deemed inoperable")
     assert codes.tolist() == [0, -1, 0] and texts == ["deemed inoperable"]
-
-
-def test_years_equal_the_dt_accessor_before_1970_on_29_february_and_missing():
-    d = pd.Series(pd.to_datetime(["1969-12-31", "1900-02-28", "2000-02-29", None, "1970-01-01", "2262-04-11",
-                                  "1677-09-22", "2024-02-29"], format="ISO8601") + pd.to_timedelta([0, 0, 0, 0, 0, 0, 0, 86399], unit="s"))
-    pd.testing.assert_series_equal(_years(d), d.dt.year.astype(float), check_names=False)
-    assert _years(pd.Series(pd.NaT, index=range(3), dtype="datetime64[ns]")).isna().all()
-    s = d.astype("datetime64[s]")
-    pd.testing.assert_series_equal(_years(s), s.dt.year.astype(float), check_names=False)
 
 
 def test_level_rule_on_a_view_of_some_rows_equals_the_rule_on_those_rows():
