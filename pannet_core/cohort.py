@@ -27,6 +27,7 @@ from .schema import BY_NAME
 from .eligibility import eligible_rows
 from .errors import PanNetError, SettingsError
 from .timezero import READS as TIME_ZERO_READS
+from .validation import _strictly_increasing
 from .timezero import STEP as TIME_ZERO_STEP
 from .timezero import build_analysis, ids_where, ninety_day_mortality  # noqa: F401  (re-exported)
 
@@ -89,6 +90,17 @@ def _missing_covariates(df: pd.DataFrame, names: list) -> tuple[np.ndarray, list
     return bad, [texts[i] for i in which.ravel()]
 
 
+def _unique(ids: pd.Series) -> bool:
+    """``ids.is_unique`` (two missing ids are a duplicate), without hashing ids listed in increasing order.
+
+    Registry exports usually list patients by id: present ids strictly increasing repeat none
+    (validation's neighbour comparison), so the ids are unique unless two are missing.
+    """
+    if _strictly_increasing(ids):
+        return int(ids.isna().sum()) < 2
+    return ids.is_unique
+
+
 def _in_dictionary_order(col: pd.Series, allowed) -> pd.Series:
     """``col`` as a categorical of the values present: ``allowed`` ones in that order, then others sorted.
 
@@ -130,7 +142,7 @@ def prepare_cohort(frame: pd.DataFrame, settings) -> Cohort:
                             "Start from a preset (primary_tumour_resection or liver_surgery_tha).")
     if not isinstance(frame, pd.DataFrame) or "patient_id" not in frame:
         raise PanNetError("The table has no patient_id column.", "Map the patient identifier column to patient_id.")
-    if not frame["patient_id"].is_unique:  # (NaN twice counts as a duplicate, as duplicated() says)
+    if not _unique(frame["patient_id"]):  # (NaN twice counts as a duplicate, as duplicated() says)
         dup = frame.loc[frame["patient_id"].duplicated(), "patient_id"].iloc[0]
         raise PanNetError(f"Patient id {dup!r} occurs more than once.", "Keep one row per patient.")
     study = settings.study

@@ -127,6 +127,44 @@ def _date(frame: pd.DataFrame, col: str) -> pd.Series | None:
     return s
 
 
+def _as_datetime64(*series: pd.Series | None) -> list[np.ndarray] | None:
+    """The columns' numpy datetime64 values when all are of one numpy datetime64 dtype, else None."""
+    if any(s is None for s in series):
+        return None
+    dtype = series[0].dtype
+    if not (isinstance(dtype, np.dtype) and dtype.kind == "M" and all(s.dtype == dtype for s in series)):
+        return None
+    return [s.to_numpy() for s in series]
+
+
+def _year(d: pd.Series) -> np.ndarray:
+    """``d.dt.year`` as float (NaN where missing)."""
+    return d.dt.year.to_numpy(dtype=float, na_value=np.nan)
+
+
+def _days(later: pd.Series, earlier: pd.Series) -> np.ndarray:
+    """``(later - earlier).dt.days`` as float (NaN where either is missing): whole days, rounded down."""
+    v = _as_datetime64(later, earlier)
+    if v is None:
+        return (later - earlier).dt.days.astype(float).to_numpy(na_value=np.nan)
+    diff = v[0] - v[1]
+    per_day = np.timedelta64(1, "D") // np.timedelta64(1, np.datetime_data(diff.dtype)[0])
+    days = (diff.view(np.int64) // per_day).astype(float)
+    days[np.isnat(diff)] = np.nan
+    return days
+
+
+def _before_birthday(st4: pd.Series, birth: pd.Series) -> np.ndarray:
+    """Whether ``st4``'s month and day come before ``birth``'s (False where either is missing).
+
+    The month and day fields (pandas' field extraction, fast) compared as numpy arrays (numpy's
+    own calendar conversion to months is ~4x slower; pandas Series comparisons carry overhead).
+    """
+    s_month, b_month = st4.dt.month.to_numpy(), birth.dt.month.to_numpy()  # float with NaN where missing
+    s_day, b_day = st4.dt.day.to_numpy(), birth.dt.day.to_numpy()
+    return (s_month < b_month) | ((s_month == b_month) & (s_day < b_day))
+
+
 def _categorical(codes: np.ndarray, name: str, missing: str, index) -> pd.Series:
     """codes: int level index, -1 = missing. Drops unused outer levels (<2000 ...)."""
     levels = list(_LEVELS[name])
@@ -144,8 +182,14 @@ def _categorical(codes: np.ndarray, name: str, missing: str, index) -> pd.Series
 
 
 def _bin(values: np.ndarray, edges: list[float], right: bool = False) -> np.ndarray:
-    """Level index by ``np.digitize``; NaN -> -1."""
-    codes = np.digitize(values, edges, right=right)
+    """Level index as ``np.digitize`` gives it (increasing ``edges``); NaN -> -1.
+
+    Counted as the edges at or below each value (``right``: below it), one comparison per edge,
+    instead of a binary search per value.
+    """
+    codes = np.zeros(len(values), dtype=np.intp)
+    for edge in edges:
+        codes += (values > edge) if right else (values >= edge)
     return np.where(np.isnan(values), -1, codes)
 
 
@@ -160,12 +204,9 @@ def age_at_stage4(frame: pd.DataFrame) -> np.ndarray:
     st4, birth = _date(frame, "stage4_date"), _date(frame, "birth_date")
     if st4 is not None and birth is not None:
         # completed calendar years (a birthday counts on the day) + the fraction since then
-        y = (st4.dt.year - birth.dt.year).astype(float).to_numpy(na_value=np.nan)
-        s_month, b_month = st4.dt.month, birth.dt.month
-        before_bday = ((s_month < b_month)
-                       | ((s_month == b_month) & (st4.dt.day < birth.dt.day))).to_numpy(dtype=bool)
-        completed = y - before_bday
-        exact = ((st4 - birth).dt.days / DAYS_PER_YEAR).astype(float).to_numpy(na_value=np.nan)
+        y = _year(st4) - _year(birth)
+        completed = y - _before_birthday(st4, birth)
+        exact = _days(st4, birth) / DAYS_PER_YEAR
         calc = completed + np.clip(exact - completed, 0.0, 0.9999)
         age = np.where(np.isnan(age), calc, age)
     return age
@@ -188,29 +229,25 @@ def derive_covariates(frame: pd.DataFrame, missing: str = "level", baseline_col:
     DataFrame
         ``frame`` plus the columns in :data:`DERIVED_COLUMNS`.
     """
-    out = frame.copy(deep=False)  # copy-on-write: the new columns below never reach ``frame``
-    idx = out.index
-    age = age_at_stage4(out)
-    out["age"] = age
-    st4 = _date(out, "stage4_date")
-    out["calendar_year"] = (st4.dt.year.astype(float).to_numpy(na_value=np.nan) if st4 is not None
-                            else np.full(len(out), np.nan))
-    base = _date(out, baseline_col)
+    idx = frame.index
+    new = {}  # the derived columns, added to the frame at once
+    age = new["age"] = age_at_stage4(frame)
+    st4 = _date(frame, "stage4_date")
+    year = new["calendar_year"] = _year(st4) if st4 is not None else np.full(len(frame), np.nan)
+    base = _date(frame, baseline_col)
     if base is None:
         base = st4
     if base is not None and st4 is not None:
-        shift = ((base - st4).dt.days / DAYS_PER_YEAR).astype(float).to_numpy(na_value=np.nan)
+        shift = _days(base, st4) / DAYS_PER_YEAR
         age_b = age + np.where(np.isnan(shift), 0.0, shift)
     else:
         age_b = age
-    out["age_baseline"] = age_b
-    out["baseline_year"] = (base.dt.year.astype(float).to_numpy(na_value=np.nan) if base is not None
-                            else np.full(len(out), np.nan))
+    new["age_baseline"] = age_b
+    new["baseline_year"] = _year(base) if base is not None else np.full(len(frame), np.nan)
 
-    year = out["calendar_year"].to_numpy()
-    charlson = _num(out, "charlson")
-    size = _num(out, "primary_size_cm")
-    nmets = _num(out, "liver_mets_n")
+    charlson = _num(frame, "charlson")
+    size = _num(frame, "primary_size_cm")
+    nmets = _num(frame, "liver_mets_n")
     codes = {
         "age_group": _bin(age, [50, 60, 70]),
         "calendar_period": _bin(year, [2000, 2010, 2020]),
@@ -218,22 +255,34 @@ def derive_covariates(frame: pd.DataFrame, missing: str = "level", baseline_col:
         "primary_size_group": np.where(np.isnan(size), -1, np.where(size < 2, 0, np.where(size <= 5, 1, 2))),
         "liver_mets_group": _bin(nmets, [4, 10]),
         "age_group_001": _bin(np.floor(age_b), [50, 60, 71]),
-        "time_period_001": _bin(out["baseline_year"].to_numpy(), [1995, 2006, 2019]),
+        "time_period_001": _bin(new["baseline_year"], [1995, 2006, 2019]),
         "liver_mets_group_001": _bin(nmets, [4, 10]),
-        "liver_met_size_group_001": _bin(_num(out, "liver_met_max_cm"), [4, 10]),
+        "liver_met_size_group_001": _bin(_num(frame, "liver_met_max_cm"), [4, 10]),
         "primary_size_group_001": _bin(size, [4, 10]),
         "charlson_group_001": _bin(charlson, [1, 2, 3, 4]),
     }
-    cga = _num(out, "cga_uln")
+    cga = _num(frame, "cga_uln")
     codes["cga_group_001"] = np.where(np.isnan(cga), -1, np.where(cga <= 1, 0, np.where(cga < 3, 1, 2)))
-    if "who_grade" in out:
-        g = out["who_grade"].astype(object).to_numpy()
-        codes["who_grade_001"] = np.select([g == "G1", g == "G2", (g == "G3") | (g == "NEC")], [0, 1, 2], -1)
+    if "who_grade" in frame:
+        codes["who_grade_001"] = _grade_001(frame["who_grade"])
     else:
-        codes["who_grade_001"] = np.full(len(out), -1)
+        codes["who_grade_001"] = np.full(len(frame), -1)
     for name in _LEVELS:
-        out[name] = _categorical(np.asarray(codes[name], dtype=int), name, missing, idx)
-    return out
+        new[name] = _categorical(np.asarray(codes[name], dtype=int), name, missing, idx).array
+    if any(c in frame.columns for c in new):  # replaced where they are
+        out = frame.copy(deep=False)  # copy-on-write: the new columns never reach ``frame``
+        for name, values in new.items():
+            out[name] = values
+        return out
+    return pd.concat([frame, pd.DataFrame(new, index=idx)], axis=1).__finalize__(frame)  # frame's attrs
+
+
+def _grade_001(grade: pd.Series) -> np.ndarray:
+    """``who_grade_001`` codes: G1 0, G2 1, G3 or NEC 2, anything else or missing -1 (decided per distinct value)."""
+    codes, uniq = pd.factorize(grade)
+    level = {"G1": 0, "G2": 1, "G3": 2, "NEC": 2}
+    lookup = np.array([level.get(u, -1) if isinstance(u, str) else -1 for u in uniq] + [-1], dtype=np.int64)
+    return lookup[codes]
 
 
 def _from_codes(codes: np.ndarray, categories: list, missing: str, default: list | None = None) -> pd.Categorical:

@@ -74,7 +74,8 @@ class _RuleSpec:
     description: str
     columns: tuple[str, ...]
     params: tuple[_Param, ...]
-    func: Callable[["_Rows", dict], pd.Series]  # -> reason text ("" = passes)
+    # -> (codes, texts): per row -1 (passes) or the index of its reason in texts
+    func: Callable[["_Rows", dict], tuple[np.ndarray, list]]
 
 
 def _true(frame: pd.DataFrame, col: str) -> np.ndarray:
@@ -99,14 +100,9 @@ def _later(a: pd.Series, b: pd.Series) -> pd.Series:
     return pd.concat([a, b], axis=1).max(axis=1)
 
 
-def _reasons(mask: np.ndarray, text: str | np.ndarray, index) -> pd.Series:
-    """``text`` (one str, or one per row) where ``mask``, "" elsewhere, as an object Series."""
-    out = np.full(len(mask), "", dtype=object)  # no fixed-width text array of every row
-    if np.ndim(text):
-        out[mask] = np.asarray(text)[mask]  # a Python str for the masked rows only
-    else:
-        out[mask] = text
-    return pd.Series(out, index=index, dtype=object, copy=False)
+def _reasons(mask: np.ndarray, text: str) -> tuple[np.ndarray, list]:
+    """A rule's outcome where ``mask`` rows fail with the one reason ``text``: (codes, [text])."""
+    return np.where(mask, 0, -1), [text]
 
 
 def _rule_diagnosis_years(frame, p):
@@ -115,30 +111,32 @@ def _rule_diagnosis_years(frame, p):
     year = d.dt.year
     missing = d.isna().to_numpy()
     out_range = ((year < p["start"]) | (year > p["end"])).fillna(False).to_numpy(dtype=bool)
-    bad = missing | out_range
-    reason = np.full(len(frame), "", dtype=object)  # text only for the rows excluded
+    codes = np.full(len(frame), -1, dtype=np.int64)
     outside = out_range & ~missing
     years = year.to_numpy()[outside].astype(int)
+    texts = [f"no {col}"]
     if len(years):  # one text per calendar year from the first to the last found, looked up by year
         first = int(years.min())
-        texts = np.array([f"stage IV diagnosed {y} (outside {p['start']}-{p['end']})"
-                          for y in range(first, int(years.max()) + 1)], dtype=object)
-        reason[outside] = texts[years - first]
-    reason[missing] = f"no {col}"
-    return pd.Series(reason, index=frame.index, dtype=object, copy=False)
+        texts += [f"stage IV diagnosed {y} (outside {p['start']}-{p['end']})"
+                  for y in range(first, int(years.max()) + 1)]
+        codes[outside] = 1 + years - first
+    codes[missing] = 0
+    return codes, texts
 
 
 def _level_rule(col: str, what: str, missing_as: str | None = None):
     def rule(frame, p):
         allowed = set(p["allowed"])
         # decided once per distinct value: code -1 = missing
-        codes, uniq = pd.factorize(frame[col])
+        codes, uniq = frame.factorized(col) if isinstance(frame, _Rows) else pd.factorize(frame[col])
         values = [str(u) for u in uniq] + [missing_as or "missing"]
         bad_value = [v not in allowed for v in values]
         if missing_as is None:
             bad_value[-1] = True
-        text = np.array([f"{what} {v}" if b else "" for v, b in zip(values, bad_value)], dtype=object)
-        return pd.Series(text[codes], index=frame.index, dtype=object, copy=False)
+        texts = [f"{what} {v}" for v, b in zip(values, bad_value) if b]
+        lookup = np.full(len(values), -1, dtype=np.int64)
+        lookup[np.flatnonzero(bad_value)] = np.arange(len(texts))
+        return lookup[codes], texts
     return rule
 
 
@@ -147,12 +145,12 @@ def _rule_no_resection_before(frame, p):
     res = _dates(frame, "primary_resection_date")
     st4 = _dates(frame, "stage4_date")
     early = (res < st4).fillna(False).to_numpy(dtype=bool)
-    return _reasons(flag | early, "primary tumour resected before stage IV diagnosis", frame.index)
+    return _reasons(flag | early, "primary tumour resected before stage IV diagnosis")
 
 
 def _flag_rule(col: str, text: str):
     def rule(frame, p):
-        return _reasons(_true(frame, col), text, frame.index)
+        return _reasons(_true(frame, col), text)
     return rule
 
 
@@ -165,21 +163,20 @@ def _rule_follow_up(frame, p):
         before = (latest < ref).fillna(False).to_numpy(dtype=bool)
     else:
         before = np.zeros(len(frame), bool)
-    reason = np.where(none, "no death or last follow-up date",
-                      f"last follow-up / death before {ref_col}")
-    return _reasons(none | before, reason, frame.index)
+    codes = np.where(none, 0, np.where(before, 1, -1))
+    return codes, ["no death or last follow-up date", f"last follow-up / death before {ref_col}"]
 
 
 def _rule_primary_resected(frame, p):
     res = _dates(frame, "primary_resection_date").isna().to_numpy()
-    return _reasons(res, "primary tumour not resected", frame.index)
+    return _reasons(res, "primary tumour not resected")
 
 
 def _rule_liver_mets(frame, p):
     has = _true(frame, "liver_mets")
     if "liver_mets_date" in frame:
         has = has | _dates(frame, "liver_mets_date").notna().to_numpy()
-    return _reasons(~has, "no liver metastases", frame.index)
+    return _reasons(~has, "no liver metastases")
 
 
 def _rule_baseline_from(frame, p):
@@ -188,17 +185,21 @@ def _rule_baseline_from(frame, p):
     for col in ("liver_mets_date", "liver_resection_date", "liver_ablation_date"):
         if col in frame:
             bad |= (_dates(frame, col) < start).fillna(False).to_numpy(dtype=bool)
-    return _reasons(bad, f"liver metastases or liver surgery before {p['year']}", frame.index)
+    return _reasons(bad, f"liver metastases or liver surgery before {p['year']}")
 
 
 def _rule_centre(frame, p):
     allowed = p["allowed"]
     if not allowed:
-        return _reasons(np.zeros(len(frame), bool), "", frame.index)
+        return _reasons(np.zeros(len(frame), bool), "")
     s = frame["centre"].astype(object)
     values = s.where(~s.isna(), "missing").astype(str).to_numpy()
-    bad = ~np.isin(values, list(allowed))
-    return _reasons(bad, np.char.add("centre ", values.astype(str)), frame.index)
+    codes, uniq = pd.factorize(values)
+    bad_value = ~np.isin(uniq, list(allowed))
+    texts = ["centre " + v for v, b in zip(uniq, bad_value) if b]
+    lookup = np.full(len(uniq), -1, dtype=np.int64)
+    lookup[np.flatnonzero(bad_value)] = np.arange(len(texts))
+    return lookup[codes], texts
 
 
 _SPECS: dict[str, _RuleSpec] = {}
@@ -401,6 +402,12 @@ class _Rows:
             self._taken[col] = s if self._rows is None else s.iloc[self._rows]
         return self._taken[col]
 
+    def factorized(self, col) -> tuple[np.ndarray, object]:
+        """``pd.factorize(view[col])``'s codes and uniques, factorizing the whole column (no take of its
+        text); the uniques may include values of rows not in view, which no code then points at."""
+        codes, uniq = pd.factorize(self._frame[col])
+        return (codes if self._rows is None else codes[self._rows]), uniq
+
 
 def apply_eligibility(frame: pd.DataFrame, rules) -> EligibilityResult:
     """Apply the enabled rules in order.
@@ -439,7 +446,7 @@ def eligible_rows(frame: pd.DataFrame, rules) -> tuple[np.ndarray, pd.DataFrame,
     # Each rule sees only the rows still included and only the columns it reads (_Rows); the
     # caller takes the rows of the whole table once.
     alive = np.ones(len(frame), dtype=bool)
-    flow_rows, out_rows, out_steps, out_reasons = [], [], [], []
+    flow_rows, out_rows, out_steps, out_codes, texts = [], [], [], [], []
     for rule, params in checked:
         if not rule.enabled:
             continue
@@ -453,39 +460,40 @@ def eligible_rows(frame: pd.DataFrame, rules) -> tuple[np.ndarray, pd.DataFrame,
         rows = np.flatnonzero(alive)
         n_in = len(rows)
         try:
-            reasons = spec.func(_Rows(frame, rows if n_in < len(frame) else None), params)
+            codes, rule_texts = spec.func(_Rows(frame, rows if n_in < len(frame) else None), params)
         except (TypeError, ValueError) as exc:
             raise PanNetError(f"Eligibility rule {rule.name!r} could not be applied ({exc}).",
                               "Check the columns it uses with 'validate', or switch the rule off.") from None
-        reasons = reasons.to_numpy(dtype=object)
-        mask = np.asarray(reasons != "", dtype=bool)
+        mask = codes >= 0
         n_out = int(mask.sum())
         flow_rows.append({"step": rule.name, "n_in": n_in, "n_excluded": n_out,
                           "n_out": n_in - n_out, "label": spec.label})
         if n_out:
             out_rows.append(rows[mask])
             out_steps.append((rule.name, n_out))
-            out_reasons.append(reasons[mask])
+            out_codes.append(codes[mask] + len(texts))  # into the texts of every rule
             alive[rows[mask]] = False
+        texts += rule_texts
     flow = pd.DataFrame(flow_rows, columns=["step", "n_in", "n_excluded", "n_out", "label"])
     for c in ("n_in", "n_excluded", "n_out"):
         flow[c] = flow[c].astype("int64")
     if out_rows:
         excluded = _excluded_frame(frame["patient_id"], np.concatenate(out_rows), out_steps,
-                                   np.concatenate(out_reasons))
+                                   np.concatenate(out_codes), texts)
     else:
         excluded = pd.DataFrame({"patient_id": pd.Series([], dtype=frame["patient_id"].dtype),
                                  "step": pd.Series([], dtype=object), "reason": pd.Series([], dtype=object)})
     return np.flatnonzero(alive), flow, excluded
 
 
-def _excluded_frame(ids: pd.Series, positions: np.ndarray, steps: list, reasons: np.ndarray) -> pd.DataFrame:
+def _excluded_frame(ids: pd.Series, positions: np.ndarray, steps: list, codes: np.ndarray,
+                    texts: list) -> pd.DataFrame:
     """``patient_id, step, reason`` of the rows at ``positions``, ``steps`` = [(step, n rows), ...] in order.
 
     The same frame as one ``DataFrame({"patient_id": ids at the step's rows, "step": step,
-    "reason": ...})`` per step concatenated, built in one go: one take of the ids, and the
-    step names repeated as positions into the few names (the text ids and names stay text,
-    no Python str per row).
+    "reason": texts[codes] at the step's rows})`` per step concatenated, built in one go: one take
+    of the ids, and the step names and reasons taken by position from the few distinct texts
+    (the text ids, names and reasons stay text, no Python str per row).
     """
     if isinstance(ids.dtype, pd.StringDtype):
         id_values = ids.array.take(positions)
@@ -493,4 +501,6 @@ def _excluded_frame(ids: pd.Series, positions: np.ndarray, steps: list, reasons:
         id_values = ids.to_numpy()[positions]
     names = pd.Series(np.array([name for name, _ in steps], dtype=object))  # str, as a broadcast name is
     which = np.repeat(np.arange(len(steps)), [n for _, n in steps])
-    return pd.DataFrame({"patient_id": id_values, "step": names.array.take(which), "reason": reasons})
+    reasons = pd.Series(np.array(texts, dtype=object))  # the dtype the frame infers from reason texts
+    return pd.DataFrame({"patient_id": id_values, "step": names.array.take(which),
+                         "reason": reasons.array.take(codes)})

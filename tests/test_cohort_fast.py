@@ -83,3 +83,15 @@ def test_ids_where_equals_the_masked_array(ids):
         got, want = ids_where(s, mask), s.to_numpy()[mask]
         assert got.dtype == want.dtype
         assert [repr(v) for v in got] == [repr(v) for v in want]
+
+
+@pytest.mark.parametrize("ids", [pd.array(["a", "b", "ü", "ø"], dtype="str"), pd.array(["a", None, "b"], dtype="str"),
+                                 pd.array([None, "a", None, "b"], dtype="str"), pd.array(["b", "a", "b"], dtype="str"),
+                                 pd.array([None, None], dtype="str"), np.array([1, 2, 5]), np.array([3, 1, 3]),
+                                 np.array([1.0, np.nan, 2.0]), np.array([np.nan, 1.0, np.nan]),
+                                 pd.array([1, None, 3], dtype="Int64"), np.array(["a", 2, "a"], dtype=object),
+                                 pd.array([], dtype="str")])
+def test_unique_equals_is_unique(ids):
+    from pannet_core.cohort import _unique
+    s = pd.Series(ids)
+    assert _unique(s) == s.is_unique

@@ -38,7 +38,8 @@ def _plain(frame, rules):
     for rule, params in check_rules(rules):
         if not rule.enabled:
             continue
-        reasons = _SPECS[rule.name].func(frame.iloc[rows], params).to_numpy(dtype=object)
+        codes, texts = _SPECS[rule.name].func(frame.iloc[rows], params)  # a DataFrame, not a _Rows view
+        reasons = np.array([texts[c] if c >= 0 else "" for c in codes], dtype=object)
         bad = reasons != ""
         flow.append((rule.name, len(rows), int(bad.sum())))
         if bad.any():
@@ -78,8 +79,9 @@ def test_excluded_frame_equals_one_frame_per_step(ids):
     ids = pd.Series(ids)
     positions = np.array([4, 0, 2, 1])
     steps = [("grade", 3), ("follow_up_available", 1)]
+    texts = ["WHO grade G3", "WHO grade NEC", "no death", "unused"]
     reasons = np.array(["WHO grade G3", "WHO grade NEC", "WHO grade G3", "no death"], dtype=object)
-    got = _excluded_frame(ids, positions, steps, reasons)
+    got = _excluded_frame(ids, positions, steps, np.array([0, 1, 0, 2]), texts)
     want = pd.concat([pd.DataFrame({"patient_id": ids.to_numpy()[positions[:3]], "step": "grade",
                                     "reason": reasons[:3]}),
                       pd.DataFrame({"patient_id": ids.to_numpy()[positions[3:]], "step": "follow_up_available",
