@@ -22,7 +22,7 @@ import pandas as pd
 
 from .errors import PanNetError
 
-__all__ = ["design_matrix", "factor_levels", "level_label", "DesignColumn"]
+__all__ = ["design_matrix", "design_arrays", "factor_levels", "level_label", "DesignColumn"]
 
 
 @dataclass(frozen=True)
@@ -135,6 +135,116 @@ def _numeric_column(frame: pd.DataFrame, name: str) -> np.ndarray:
     return converted.astype("Float64").to_numpy(dtype=float, na_value=np.nan)
 
 
+def _category_codes(col: pd.Series) -> tuple[np.ndarray, list[str]] | None:
+    """Category codes and level labels of a pandas ``Categorical``, or None.
+
+    The fast path of :func:`design_matrix`: a ``Categorical`` already holds
+    one integer code per row (-1 = missing) and its levels in R order, so
+    nothing needs to be factorized.  Only used when the categories are all
+    text or of a numeric dtype and their labels are distinct, i.e. when the
+    codes give exactly the levels and indicator columns that the general path
+    finds by factorizing the values and matching their labels.
+    """
+    if not isinstance(col.dtype, pd.CategoricalDtype):
+        return None
+    cats = col.cat.categories
+    if cats.dtype.kind in "iuf":
+        pass
+    elif not all(isinstance(c, str) for c in cats):
+        return None
+    labels = [level_label(c) for c in cats]
+    if len(set(labels)) != len(labels):
+        return None
+    return col.cat.codes.to_numpy(), labels
+
+
+def _categorical_columns(col: pd.Series, c: str, used: np.ndarray, codes_labels,
+                         columns: dict[str, np.ndarray], info: list[DesignColumn]) -> None:
+    """Add the indicator columns of categorical covariate ``c`` (NaN outside ``used``)."""
+    if codes_labels is not None:
+        # codes index the categories, which are already in R factor order
+        codes, labels = codes_labels
+        counts = np.bincount(codes[used] + 1, minlength=len(labels) + 1)[1:]
+        present = np.flatnonzero(counts)
+        ref = labels[present[0]] if present.size else None
+        for j in present[1:]:
+            name = f"{c}={labels[j]}"
+            x = (codes == j).astype(float)
+            x[~used] = np.nan
+            columns[name] = x
+            info.append(DesignColumn(name, c, labels[j], ref))
+        return
+    codes, uniques = pd.factorize(col, use_na_sentinel=True)
+    unique_labels = np.array([level_label(u) for u in uniques], dtype=object)
+    levels = factor_levels(col[used])
+    ref = level_label(levels[0]) if levels else None
+    for lev in levels[1:]:
+        lab = level_label(lev)
+        name = f"{c}={lab}"
+        hit = np.flatnonzero(unique_labels == lab)
+        x = (codes == hit[0]).astype(float) if hit.size == 1 else np.isin(codes, hit).astype(float)
+        x[~used] = np.nan
+        columns[name] = x
+        info.append(DesignColumn(name, c, lab, ref))
+
+
+def design_arrays(frame: pd.DataFrame, covariates: Iterable[str], categorical: Iterable[str] = ()
+                  ) -> tuple[list[str], np.ndarray, list[DesignColumn], np.ndarray]:
+    """:func:`design_matrix` without the DataFrame: the design as one array.
+
+    Parameters and errors are those of :func:`design_matrix`.
+
+    Returns
+    -------
+    names : list of str
+        Design column names (the columns of ``design_matrix``'s ``X``).
+    block : ndarray, shape (len(names), len(frame))
+        One C-contiguous row per design column, so ``block.T`` is the
+        Fortran-ordered array ``X.to_numpy()`` gives (same values, same
+        memory layout).
+    info : list of DesignColumn
+    used : ndarray of bool
+        Complete-case mask.
+    """
+    covariates = list(covariates)
+    categorical = set(categorical)
+    missing_cols = [c for c in covariates if c not in frame.columns]
+    if missing_cols:
+        raise PanNetError(f"The covariate column(s) {missing_cols} are not in the data.",
+                          "Correct the covariate names in the settings or add the columns to the file.")
+    stray = sorted(categorical - set(covariates))
+    if stray:
+        raise PanNetError(f"Categorical column(s) {stray} are not among the covariates.",
+                          "Every categorical column must also be listed as a covariate.")
+    if len(set(covariates)) != len(covariates):
+        raise PanNetError(f"A covariate is listed twice: {covariates}.", "List each covariate once.")
+    n = len(frame)
+    used = np.ones(n, dtype=bool)
+    numeric_values: dict[str, np.ndarray] = {}
+    cols = {c: frame[c] for c in covariates}
+    fast: dict[str, tuple[np.ndarray, list[str]] | None] = {}
+    for c in covariates:
+        if c in categorical:
+            fast[c] = _category_codes(cols[c])
+            used &= fast[c][0] >= 0 if fast[c] is not None else ~_is_missing(cols[c])
+        else:
+            v = _numeric_column(frame, c)
+            numeric_values[c] = v
+            used &= np.isfinite(v)
+    columns: dict[str, np.ndarray] = {}
+    info: list[DesignColumn] = []
+    for c in covariates:
+        if c in categorical:
+            _categorical_columns(cols[c], c, used, fast[c], columns, info)
+        else:
+            x = numeric_values[c].copy()
+            x[~used] = np.nan
+            columns[c] = x
+            info.append(DesignColumn(c, c, None))
+    block = np.stack(list(columns.values())) if columns else np.empty((0, n))
+    return list(columns), block, info, used
+
+
 def design_matrix(frame: pd.DataFrame, covariates: Iterable[str],
                   categorical: Iterable[str] = ()) -> tuple[pd.DataFrame, list[DesignColumn], np.ndarray]:
     """Build a model matrix without intercept from named covariates.
@@ -167,53 +277,12 @@ def design_matrix(frame: pd.DataFrame, covariates: Iterable[str],
     PanNetError
         A covariate is not a column of ``frame``, a numeric covariate holds
         text, or ``categorical`` names a column that is not a covariate.
+
+    See Also
+    --------
+    design_arrays : the same design as one numpy array (no DataFrame).
     """
-    covariates = list(covariates)
-    categorical = set(categorical)
-    missing_cols = [c for c in covariates if c not in frame.columns]
-    if missing_cols:
-        raise PanNetError(f"The covariate column(s) {missing_cols} are not in the data.",
-                          "Correct the covariate names in the settings or add the columns to the file.")
-    stray = sorted(categorical - set(covariates))
-    if stray:
-        raise PanNetError(f"Categorical column(s) {stray} are not among the covariates.",
-                          "Every categorical column must also be listed as a covariate.")
-    if len(set(covariates)) != len(covariates):
-        raise PanNetError(f"A covariate is listed twice: {covariates}.", "List each covariate once.")
-    n = len(frame)
-    used = np.ones(n, dtype=bool)
-    numeric_values: dict[str, np.ndarray] = {}
-    for c in covariates:
-        if c in categorical:
-            used &= ~_is_missing(frame[c])
-        else:
-            v = _numeric_column(frame, c)
-            numeric_values[c] = v
-            used &= np.isfinite(v)
-    columns: dict[str, np.ndarray] = {}
-    info: list[DesignColumn] = []
-    for c in covariates:
-        if c in categorical:
-            codes, uniques = pd.factorize(frame[c], use_na_sentinel=True)
-            counts = np.bincount(codes[used] + 1, minlength=len(uniques) + 1)[1:]
-            present = np.flatnonzero(counts)
-            unique_labels = np.array([level_label(u) for u in uniques], dtype=object)
-            levels = factor_levels(frame[c][used])
-            ref = level_label(levels[0]) if levels else None
-            for lev in levels[1:]:
-                lab = level_label(lev)
-                name = f"{c}={lab}"
-                hit = np.flatnonzero(unique_labels == lab)
-                x = (codes == hit[0]).astype(float) if hit.size == 1 else np.isin(codes, hit).astype(float)
-                x[~used] = np.nan
-                columns[name] = x
-                info.append(DesignColumn(name, c, lab, ref))
-        else:
-            x = numeric_values[c].copy()
-            x[~used] = np.nan
-            columns[c] = x
-            info.append(DesignColumn(c, c, None))
-    X = pd.DataFrame(columns, index=frame.index, dtype=float)
-    if len(columns) == 0:
-        X = pd.DataFrame(index=frame.index)
-    return X, info, used
+    names, block, info, used = design_arrays(frame, covariates, categorical)
+    if not names:
+        return pd.DataFrame(index=frame.index), info, used
+    return pd.DataFrame(block.T, index=frame.index, columns=names, copy=False), info, used

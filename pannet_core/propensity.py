@@ -32,7 +32,7 @@ import scipy.linalg
 import scipy.linalg.blas
 from scipy.special import expit
 
-from .design import design_matrix, factor_levels, level_label
+from .design import design_arrays, factor_levels, level_label
 from .errors import PanNetError
 
 __all__ = ["PropensityFit", "fit_propensity", "treatment_indicator"]
@@ -155,8 +155,13 @@ def _check_groups(y: np.ndarray) -> None:
             "patients are dropped for missing values.")
 
 
-def _check_columns(Xu: np.ndarray, y: np.ndarray, info, categorical: set) -> np.ndarray:
+def _check_columns(Bu: np.ndarray, y: np.ndarray, info, categorical: set) -> np.ndarray:
     """Constant columns, single-group levels and non-overlapping numeric covariates.
+
+    ``Bu`` holds one row per design column over the complete cases (the
+    transpose of the design), so that every reduction below runs along
+    contiguous memory.  Minima, maxima and counts of 0/1 indicators are exact
+    whatever the order of the reduction.
 
     Returns the range (max - min) of each design column, used for scaling.
     """
@@ -165,12 +170,12 @@ def _check_columns(Xu: np.ndarray, y: np.ndarray, info, categorical: set) -> np.
             raise PanNetError(
                 f"Categorical covariate '{var}' has only one level among the patients in the model.",
                 f"Remove '{var}' from the propensity covariates.")
-    if Xu.shape[1] == 0:
+    if Bu.shape[0] == 0:
         return np.ones(0)
     t = y == 1
-    X1, X0 = Xu[t], Xu[~t]
-    lo1, hi1 = X1.min(axis=0), X1.max(axis=0)
-    lo0, hi0 = X0.min(axis=0), X0.max(axis=0)
+    X1, X0 = Bu[:, t], Bu[:, ~t]
+    lo1, hi1 = X1.min(axis=1), X1.max(axis=1)
+    lo0, hi0 = X0.min(axis=1), X0.max(axis=1)
     for j, c in enumerate(info):
         if c.level is None and min(lo1[j], lo0[j]) == max(hi1[j], hi0[j]):
             raise PanNetError(
@@ -178,8 +183,8 @@ def _check_columns(Xu: np.ndarray, y: np.ndarray, info, categorical: set) -> np.
                 "so it cannot predict treatment.",
                 f"Remove '{c.variable}' from the propensity covariates.")
     # a level present in one group only -> quasi-complete separation
-    n1 = X1.sum(axis=0)
-    n0 = X0.sum(axis=0)
+    n1 = X1.sum(axis=1)  # only read for indicator columns (exact integer counts)
+    n0 = X0.sum(axis=1)
     seen: dict[str, list[int]] = {}
     for j, c in enumerate(info):
         if c.level is not None:
@@ -287,16 +292,19 @@ def fit_propensity(frame: pd.DataFrame, treated, covariates: Iterable[str],
         raise PanNetError("The propensity model has no covariates.",
                           "Choose at least one covariate for the propensity score.")
     t_all = treatment_indicator(frame, treated)
-    X, info, used = design_matrix(frame, covariates, categorical)
+    columns, block, info, used = design_arrays(frame, covariates, categorical)
     y = t_all[used].astype(float)
     _check_groups(y)
-    Xu = X.to_numpy(dtype=float)
+    # Fortran-ordered, as DataFrame.to_numpy() of the design matrix gave (the layout the
+    # reductions and BLAS calls below have always seen)
+    Xu = block.T
     if not used.all():
         Xu = Xu[used]
-    spread = _check_columns(Xu, y, info, categorical)
+        block = block[:, used]
+    spread = _check_columns(block, y, info, categorical)
 
     n, k = Xu.shape
-    names = ["(Intercept)"] + list(X.columns)
+    names = ["(Intercept)"] + columns
     # Centre and scale the columns for numerical stability (e.g. calendar years);
     # Newton's iterates are invariant to this linear reparametrisation, which is
     # undone exactly below: beta_original = T @ beta_scaled.
@@ -383,6 +391,6 @@ def fit_propensity(frame: pd.DataFrame, treated, covariates: Iterable[str],
     return PropensityFit(
         coef=pd.Series(coef, index=names, name="coef"),
         se=pd.Series(se, index=names, name="se"),
-        score=score, logit=logit, design_columns=tuple(X.columns), converged=converged,
+        score=score, logit=logit, design_columns=tuple(columns), converged=converged,
         iterations=it, deviance=_deviance(y, eta_u), used=used, null_deviance=null_dev,
         variables=tuple((v, lev) for v, lev in info))
