@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import arrow_csv
+from . import arrow_csv, arrow_text
 from .arrow_csv import DELIMITERS, MISSING_MARKERS  # noqa: F401  (re-exported)
 from .errors import PanNetError
 from .schema import BY_NAME, CANONICAL_COLUMNS, VALUE_INDEX, Problem, canonical_column, normalise
@@ -896,6 +896,10 @@ def _serial(v: pd.Series) -> pd.Series:
     return out
 
 
+def _strict_iso(u: pd.Series) -> pd.Series:
+    return pd.to_datetime(u, format="%Y-%m-%d", errors="coerce").astype("datetime64[ns]")
+
+
 def _coerce_date(col: str, s: pd.Series, stripped: bool = False) -> tuple[pd.Series, list[Problem]]:
     if pd.api.types.is_datetime64_any_dtype(s):
         return s.dt.tz_localize(None).dt.normalize().astype("datetime64[ns]") if getattr(s.dt, "tz", None) \
@@ -905,8 +909,16 @@ def _coerce_date(col: str, s: pd.Series, stripped: bool = False) -> tuple[pd.Ser
         bad = (s.notna() & out.isna()).to_numpy()
         return out, _cell_problems(col, s, bad, "{v!r} is not a date.", _DATE_FIX)
     t = _text(s, stripped)
-    out = _via_uniques(t, lambda u: pd.to_datetime(u, format="%Y-%m-%d", errors="coerce").astype("datetime64[ns]"))
-    todo = t.notna() & out.isna()
+    present = t.notna().to_numpy()
+    iso = arrow_text.iso_dates(t)  # cells written exactly as yyyy-mm-dd, without hashing every cell
+    if iso is None:
+        out = _via_uniques(t, _strict_iso)
+    else:
+        out = pd.Series(iso[0], index=t.index, name=t.name)
+        other = present & ~iso[1]
+        if other.any():
+            out[other] = _via_uniques(t[other], _strict_iso).to_numpy()
+    todo = present & out.isna().to_numpy()
     probs: list[Problem] = []
     if todo.any():
         rest = t[todo]
@@ -936,7 +948,7 @@ def _coerce_date(col: str, s: pd.Series, stripped: bool = False) -> tuple[pd.Ser
         if left.any():
             vals = pd.to_numeric(rest[left].str.replace(",", ".", regex=False), errors="coerce")
             out[vals.index] = _serial(vals).to_numpy()
-    bad = (t.notna() & out.isna()).to_numpy()
+    bad = present & out.isna().to_numpy()
     probs += _cell_problems(col, s, bad, "{v!r} is not a date.", _DATE_FIX)
     return out, probs
 
