@@ -897,7 +897,16 @@ def _serial(v: pd.Series) -> pd.Series:
 
 
 def _strict_iso(u: pd.Series) -> pd.Series:
-    return pd.to_datetime(u, format="%Y-%m-%d", errors="coerce").astype("datetime64[ns]")
+    """Cells written yyyy-mm-dd as dates, NaT for the others.
+
+    Also NaT for a day nanosecond dates cannot hold (before 1677-09-22 or after 2262-04-11, such
+    as the placeholder 9999-12-31), which pandas parses at a coarser unit: the cell is then
+    reported as not a date instead of stopping the reading.
+    """
+    d = pd.to_datetime(u, format="%Y-%m-%d", errors="coerce")
+    if d.dtype != "datetime64[ns]":
+        d = d.where((d >= pd.Timestamp.min) & (d <= pd.Timestamp.max))
+    return d.astype("datetime64[ns]")
 
 
 def _coerce_date(col: str, s: pd.Series, stripped: bool = False) -> tuple[pd.Series, list[Problem]]:

@@ -118,6 +118,21 @@ def test_date_formats(text, expected):
     assert typed["stage4_date"].iloc[0] == pd.Timestamp(expected)
 
 
+def test_dates_beyond_what_nanosecond_dates_hold_are_problems_not_crashes():
+    # registries write 9999-12-31 for "unknown"; pandas parses such days at a coarser unit
+    cells = ["9999-12-31", "0001-01-01", "2019-05-31", "1700-05-05", None]
+    frame = pd.DataFrame({"death_date": pd.array(cells, dtype="str")})
+    typed, problems = coerce_to_schema(frame)
+    assert typed["death_date"].dtype == "datetime64[ns]"
+    assert typed["death_date"].isna().tolist() == [True, True, False, False, True]
+    assert typed["death_date"].iloc[3] == pd.Timestamp("1700-05-05")  # in range: read as before
+    assert [(p.row, p.value, p.severity) for p in problems] == [(1, "9999-12-31", "error"), (2, "0001-01-01", "error")]
+    big = "patient_id,stage4_date\n" + "".join(f"P{i},{'9999-12-31' if i == 7 else '2019-05-31'}\n" for i in range(3000))
+    result = read_table(big.encode(), "big.csv")
+    assert result.frame["stage4_date"].isna().sum() == 1
+    assert [(p.row, p.value) for p in result.problems] == [(8, "9999-12-31")]
+
+
 def test_us_dates_detected_with_warning():
     frame = pd.DataFrame({"death_date": pd.array(["05/31/2019", "01/02/2019"], dtype="str")})
     typed, problems = coerce_to_schema(frame)
