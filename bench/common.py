@@ -9,6 +9,12 @@ import sys
 import time
 from pathlib import Path
 
+from pannet_core.runtime import configure
+
+# the process settings the CLI and the dashboard run with (one BLAS thread, Arrow's system memory
+# pool), before any benchmark imports numpy or pyarrow
+configure()
+
 ROOT = Path(__file__).resolve().parent.parent
 PY = sys.executable
 WORK = Path(os.environ.get("PANNET_BENCH_DIR", "/tmp/pannet-bench"))

@@ -9,8 +9,12 @@ import json
 import time
 import tracemalloc
 
-import numpy as np
-import pandas as pd
+from pannet_core.runtime import configure
+
+configure()  # as the CLI and the dashboard run (one BLAS thread, Arrow's system pool), before numpy loads
+
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
 
 
 def best(fn, repeat=3):
