@@ -66,10 +66,7 @@ def _fit(key: str, fp: str, _settings: Settings, _prepared):
 
 def key_but_ci(settings: Settings) -> str:
     """:func:`stage_key` of ``settings`` without ``survival.ci``: what is the same for every CI type."""
-    d = settings.to_dict()
-    d.pop("name", None)
-    d["survival"] = {k: v for k, v in d.get("survival", {}).items() if k != "ci"}
-    return json.dumps(d, sort_keys=True, default=str)
+    return json.dumps(pipeline.settings_but_ci(settings), sort_keys=True, default=str)
 
 
 @st.cache_resource(show_spinner=False, max_entries=96)

@@ -184,9 +184,7 @@ def analyse(settings: Settings, prepared: Prepared, fit: "_propensity.Propensity
     frame = prepared.frame
     m = settings.matching
     exact = frame[list(m.exact)] if m.exact else None
-    ids = frame["patient_id"]
-    ids = ids.array if isinstance(ids.dtype, pd.StringDtype) else ids.to_numpy()  # text ids stay Arrow
-    mres = _matching.match(ids, frame["treated"].to_numpy(dtype=bool), fit.score,
+    mres = _matching.match(frame["patient_id"], frame["treated"].to_numpy(dtype=bool), fit.score,
                            caliper=m.caliper, caliper_scale=m.caliper_scale, ratio=m.ratio, replace=m.replace,
                            order=m.order, seed=m.seed, exact=exact)
     if mres.n_pairs == 0:
@@ -266,6 +264,18 @@ def _pannet_extras(settings: Settings, prepared: Prepared, data: pd.DataFrame, m
     return extras
 
 
+def settings_but_ci(settings: Settings) -> dict:
+    """``settings`` as a dict without its name and ``survival.ci``: what every CI type of an analysis shares.
+
+    Two settings with the same dict give analyses that differ only in the Kaplan-Meier limits
+    (:func:`with_ci_type`); the dashboard keys its CI-independent caches by it.
+    """
+    d = settings.to_dict()
+    d.pop("name", None)
+    d["survival"] = {k: v for k, v in d["survival"].items() if k != "ci"}
+    return d
+
+
 def with_ci_type(result: AnalysisResult, settings: Settings) -> AnalysisResult:
     """:func:`analyse` for ``settings`` that differ from ``result.settings`` only in ``survival.ci``.
 
@@ -291,13 +301,7 @@ def with_ci_type(result: AnalysisResult, settings: Settings) -> AnalysisResult:
     ValueError
         When the settings differ in anything else.
     """
-    def rest(st: Settings) -> dict:
-        d = st.to_dict()
-        d.pop("name", None)
-        d["survival"] = {k: v for k, v in d["survival"].items() if k != "ci"}
-        return d
-
-    if rest(settings) != rest(result.settings):
+    if settings_but_ci(settings) != settings_but_ci(result.settings):
         raise ValueError("with_ci_type: the settings differ in more than survival.ci; run analyse()")
     s = settings.survival
 
