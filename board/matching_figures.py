@@ -24,7 +24,7 @@ import streamlit as st
 
 from board import figs
 from pannet_core import figures_balance, figures
-from pannet_core.figures_style import DEFAULT_LABELS, is_number
+from pannet_core.figures_style import DEFAULT_LABELS
 
 
 @st.cache_resource(show_spinner=False, max_entries=16)
@@ -58,15 +58,10 @@ def love(result) -> go.Figure:
     threshold = result.settings.balance.threshold
     nums = figures_balance.love_numbers(result.balance, threshold)
     b = nums["table"]
-    pairs = [is_number(x0) and is_number(x1) for x0, x1 in zip(b["smd_before"], b["smd_after"])]
-    key = json.dumps([nums["labels"], b["smd_before"].tolist(), pairs, threshold])
+    key = json.dumps([nums["labels"], b["smd_before"].tolist(), nums["paired"], threshold])
     d = copy.deepcopy(_base("love", key, lambda: figs.love_screen_dict(result)))
     connector, _, after = d["data"]
-    cx = []
-    for x0, x1, both in zip(b["smd_before"], b["smd_after"], pairs):
-        if both:
-            cx += [x0, x1, None]
-    connector["x"] = cx
+    connector["x"] = nums["connector_x"]
     after["x"] = b["smd_after"].to_numpy(float).tolist()
     d["layout"]["xaxis"]["range"] = [0, nums["xmax"]]
     return figs.from_dict(d)

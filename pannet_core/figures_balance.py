@@ -40,12 +40,7 @@ def love_plot(balance: pd.DataFrame, threshold: float = 0.1, *, title: str | Non
     b, labels = nums["table"], nums["labels"]
     fig = go.Figure()
     # thin connectors before -> after
-    cx, cy = [], []
-    for lab, x0, x1 in zip(labels, b["smd_before"], b["smd_after"]):
-        if is_number(x0) and is_number(x1):
-            cx += [x0, x1, None]
-            cy += [lab, lab, None]
-    fig.add_trace(go.Scatter(x=cx, y=cy, mode="lines", line=dict(color="#BBBBBB", width=1.5), hoverinfo="skip",
+    fig.add_trace(go.Scatter(x=nums["connector_x"], y=nums["connector_y"], mode="lines", line=dict(color="#BBBBBB", width=1.5), hoverinfo="skip",
                              showlegend=False, name="connector"))
     fig.add_trace(go.Scatter(x=b["smd_before"], y=labels, mode="markers", name="Before matching",
                              marker=dict(symbol="circle-open", size=14, color=NEUTRAL["before"],
@@ -75,7 +70,9 @@ def love_numbers(balance: pd.DataFrame, threshold: float = 0.1) -> dict[str, Any
     """Everything :func:`love_plot` draws that depends on ``balance``.
 
     ``table`` (variable, absolute SMDs before and after, sorted by SMD before, largest last),
-    ``labels`` (row labels in that order), ``xmax`` (x axis end) and ``height`` (export height).
+    ``labels`` (row labels in that order), ``paired`` (per row: both SMDs are numbers),
+    ``connector_x`` / ``connector_y`` (the before -> after connector lines of those rows, ``None``
+    between lines), ``xmax`` (x axis end) and ``height`` (export height).
     Separate from the figure so the dashboard can tell which numbers a new matching changed
     (``board/matching_figures.py``).
     """
@@ -84,9 +81,16 @@ def love_numbers(balance: pd.DataFrame, threshold: float = 0.1) -> dict[str, Any
     b["smd_after"] = pd.to_numeric(b["smd_after"], errors="coerce").abs()
     b = b.sort_values("smd_before", ascending=True, kind="stable", na_position="first").reset_index(drop=True)
     labels = [pretty_variable(v) for v in b["variable"]]
+    paired = [is_number(x0) and is_number(x1) for x0, x1 in zip(b["smd_before"], b["smd_after"])]
+    cx, cy = [], []
+    for lab, x0, x1, both in zip(labels, b["smd_before"], b["smd_after"], paired):
+        if both:
+            cx += [x0, x1, None]
+            cy += [lab, lab, None]
     top = np.nanmax(np.r_[b["smd_before"].to_numpy(float), b["smd_after"].to_numpy(float), threshold])
     xmax = max(top * 1.08, threshold * 1.5, 0.2)
-    return {"table": b, "labels": labels, "xmax": xmax, "height": int(min(max(520, 170 + 46 * len(b)), 2400))}
+    return {"table": b, "labels": labels, "paired": paired, "connector_x": cx, "connector_y": cy, "xmax": xmax,
+            "height": int(min(max(520, 170 + 46 * len(b)), 2400))}
 
 
 def _mirror_counts(score: np.ndarray, edges: np.ndarray) -> np.ndarray:
