@@ -111,16 +111,15 @@ def _run(args) -> int:
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="pannet-write") as writer:
             prepared = prepare(settings, table)  # = run_analysis, stage by stage
             rest = [c for c in prepared.frame.columns if c not in MATCHED_COHORT_FRONT]  # matched_cohort.csv's last
-            texts = writer.submit(column_texts, prepared.frame, tail=rest)
+            # under the file's column names (a rename shares the columns' memory, so no copy)
+            texts = writer.submit(column_texts, prepared.frame.rename(columns=MATCHED_COHORT_NAMES), tail=rest)
             wrote_matched = []
 
             def write_matched(data):  # analyse's on_data: the rows of result.data, once matched
                 matched = matched_cohort_frame(data)
 
                 def write():  # on the writer thread, after column_texts (one worker: in order)
-                    known = {MATCHED_COHORT_NAMES.get(k, k) if isinstance(k, str) else k: v
-                             for k, v in texts.result().items()}
-                    write_csv(matched, tmp / "matched_cohort.csv", known=known)
+                    write_csv(matched, tmp / "matched_cohort.csv", known=texts.result())
 
                 wrote_matched.append(writer.submit(write))
 

@@ -339,14 +339,12 @@ def _write_arrow(fh, columns: list, n: int) -> None:
 
     from .arrow_csv import map_columns
 
-    empty, newline, comma = (pa.scalar(t, pa.large_string()) for t in ("", "\n", ","))
+    empty, newline = (pa.scalar(t, pa.large_string()) for t in ("", "\n"))
 
     def block(start: int):
         part = [c.slice(start, _CHUNK) for c in columns]
         last = pc.binary_join_element_wise(part[-1], empty, newline)
-        rows = pc.binary_join_element_wise(*part[:-1], last, comma)
-        if isinstance(rows, pa.ChunkedArray):
-            rows = rows.combine_chunks()
+        rows = _join([*part[:-1], last], ",")
         if rows.null_count:
             raise ValueError("a null cell")  # not expected: every cell is text
         offsets = np.frombuffer(rows.buffers()[1], dtype=np.int64)[rows.offset:rows.offset + len(rows) + 1]
