@@ -188,18 +188,13 @@ def _rule_baseline_from(frame, p):
     return _reasons(bad, f"liver metastases or liver surgery before {p['year']}")
 
 
+_centre_rule = _level_rule("centre", "centre", missing_as="missing")  # a missing centre is "missing"
+
+
 def _rule_centre(frame, p):
-    allowed = p["allowed"]
-    if not allowed:
+    if not p["allowed"]:  # no list: every centre is kept
         return _reasons(np.zeros(len(frame), bool), "")
-    s = frame["centre"].astype(object)
-    values = s.where(~s.isna(), "missing").astype(str).to_numpy()
-    codes, uniq = pd.factorize(values)
-    bad_value = ~np.isin(uniq, list(allowed))
-    texts = ["centre " + v for v, b in zip(uniq, bad_value) if b]
-    lookup = np.full(len(uniq), -1, dtype=np.int64)
-    lookup[np.flatnonzero(bad_value)] = np.arange(len(texts))
-    return lookup[codes], texts
+    return _centre_rule(frame, p)
 
 
 _SPECS: dict[str, _RuleSpec] = {}
