@@ -295,8 +295,9 @@ def fit_propensity(frame: pd.DataFrame, treated, covariates: Iterable[str],
     columns, block, info, used = design_arrays(frame, covariates, categorical)
     y = t_all[used].astype(float)
     _check_groups(y)
-    # Fortran-ordered, as DataFrame.to_numpy() of the design matrix gave (the layout the
-    # reductions and BLAS calls below have always seen)
+    # the layouts the reductions and BLAS calls below have always seen: Fortran order as
+    # DataFrame.to_numpy() of the design matrix gave, and with incomplete rows dropped the C-ordered
+    # copy its row selection gave (so the two subsets below are taken separately, not from one another)
     Xu = block.T
     if not used.all():
         Xu = Xu[used]

@@ -900,12 +900,11 @@ def _strict_iso(u: pd.Series) -> pd.Series:
     """Cells written yyyy-mm-dd as dates, NaT for the others.
 
     Also NaT for a day nanosecond dates cannot hold (before 1677-09-22 or after 2262-04-11, such
-    as the placeholder 9999-12-31), which pandas parses at a coarser unit: the cell is then
-    reported as not a date instead of stopping the reading.
+    as the placeholder 9999-12-31; pandas parses to a coarser unit, where they fit): the cell is
+    then reported as not a date instead of stopping the reading.
     """
     d = pd.to_datetime(u, format="%Y-%m-%d", errors="coerce")
-    if d.dtype != "datetime64[ns]":
-        d = d.where((d >= pd.Timestamp.min) & (d <= pd.Timestamp.max))
+    d = d.where((d >= pd.Timestamp.min) & (d <= pd.Timestamp.max))
     return d.astype("datetime64[ns]")
 
 
