@@ -9,13 +9,15 @@ import sys
 import time
 from pathlib import Path
 
-from pannet_core.runtime import configure
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # the benchmarks import this checkout's pannet_core, not an installed one
+
+from pannet_core.runtime import configure  # noqa: E402
 
 # the process settings the CLI and the dashboard run with (one BLAS thread, Arrow's system memory
 # pool), before any benchmark imports numpy or pyarrow
 configure()
 
-ROOT = Path(__file__).resolve().parent.parent
 PY = sys.executable
 WORK = Path(os.environ.get("PANNET_BENCH_DIR", "/tmp/pannet-bench"))
 PRESET = ROOT / "pannet_core" / "presets" / "primary_tumour_resection.json"

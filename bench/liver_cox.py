@@ -15,8 +15,6 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import PY, ROOT, WORK, demo_file, timed_process  # noqa: E402
 
-sys.path.insert(0, str(ROOT))  # this checkout's pannet_core, not an installed one
-
 LIVER = ROOT / "pannet_core" / "presets" / "liver_surgery_tha.json"
 
 
