@@ -30,11 +30,11 @@ sys.path.insert(0, str(ROOT))
 
 #: module -> functions timed (wrapped once the module has finished importing)
 STEPS = {
-    "pannet_core.arrow_csv": ("regular_bytes", "read_strings", "plain_ascii", "header_and_clean_body"),
-    "pannet_core.reading": ("read_table", "_decode", "_parse_csv", "_type_raw", "_coerce_frame"),
+    "pannet_core.io.arrow_csv": ("regular_bytes", "read_strings", "plain_ascii", "header_and_clean_body"),
+    "pannet_core.io.reading": ("read_table", "_decode", "_parse_csv", "_type_raw", "_coerce_frame"),
     "pannet_core.pipeline": ("prepare", "fit_scores", "analyse"),
-    "pannet_core.results": ("results_json", "matched_cohort_frame", "excluded_patients_frame"),
-    "pannet_core.csv_out": ("write_csv", "column_texts"),
+    "pannet_core.report.results": ("results_json", "matched_cohort_frame", "excluded_patients_frame"),
+    "pannet_core.report.csv_writer": ("write_csv", "column_texts"),
     "pannet_core.cli": ("_require_usable", "_publish"),
     "json": ("dumps",),
 }
@@ -84,7 +84,8 @@ def main() -> int:
 
     configure()  # as python -m pannet_core does, before numpy and pyarrow load
     _install()
-    from pannet_core import arrow_csv, cli
+    from pannet_core.io import arrow_csv
+    from pannet_core import cli
 
     prefetch_run = arrow_csv._Prefetch._run
     arrow_csv._Prefetch._run = _timed("prefetch (read, check, parse, clean)", prefetch_run)

@@ -27,11 +27,11 @@ def best(fn, repeat=3):
 
 
 def main() -> None:
-    from pannet_core.cox import coxph
-    from pannet_core.logrank import logrank_test
-    from pannet_core.matching import match
-    from pannet_core.propensity import fit_propensity
-    from pannet_core.survival import kaplan_meier
+    from pannet_core.stats.cox import coxph
+    from pannet_core.stats.logrank import logrank_test
+    from pannet_core.stats.matching import match
+    from pannet_core.stats.propensity import fit_propensity
+    from pannet_core.stats.survival import kaplan_meier
 
     rng = np.random.default_rng(1)
     n = 200_000
@@ -53,9 +53,9 @@ def main() -> None:
     cov = [c for c in X.columns if c != "t"]
     out.append({"kernel": "fit_propensity 21 design columns, 200k rows",
                 "ms": best(lambda: fit_propensity(X, "t", cov, ["c1", "c2", "c3"]), 1)})
-    from pannet_core.reading import read_table
-    from pannet_core.schema import template_csv_bytes
-    from pannet_core.validation import validate
+    from pannet_core.io.reading import read_table
+    from pannet_core.io.schema import template_csv_bytes
+    from pannet_core.io.validation import validate
     small = read_table(template_csv_bytes(), "t.csv").frame
     big = small.iloc[np.tile(np.arange(len(small)), 100_000)].reset_index(drop=True)
     big["patient_id"] = pd.array(np.arange(len(big)), dtype="Int64")

@@ -21,7 +21,7 @@ LIVER = ROOT / "pannet_core" / "presets" / "liver_surgery_tha.json"
 def cox_models_time(k: int) -> dict:
     from pannet_core import pipeline
     from pannet_core.cli import load_data
-    from pannet_core.cox_models import cox_models
+    from pannet_core.stats.cox_models import cox_models
     from pannet_core.settings import Settings
 
     s = Settings.load(LIVER)

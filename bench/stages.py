@@ -35,7 +35,9 @@ def run(k: int) -> dict:
     import numpy as np
     import pandas as pd
 
-    from pannet_core import balance, cox, logrank, matching, pipeline, survival
+    from pannet_core.stats import balance, cox, logrank, matching, survival
+
+    from pannet_core import pipeline
     from pannet_core.cli import load_data
     from pannet_core.settings import Settings
 

@@ -19,7 +19,8 @@ import pandas as pd
 import streamlit as st
 
 from board import state
-from pannet_core import demo, privacy, reading, schema, validation
+from pannet_core.cohort import demo
+from pannet_core.io import privacy, reading, schema, validation
 from pannet_core.errors import PanNetError
 from pannet_core.settings import Settings
 

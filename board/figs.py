@@ -1,6 +1,6 @@
 """The figures each page draws, built once per (figure, settings, table) and cached.
 
-The arguments mirror ``pannet_core.export.result_figures`` so that the screen
+The arguments mirror ``pannet_core.report.export.result_figures`` so that the screen
 shows exactly what the Report page exports.  :func:`show` draws a figure at
 full width with a height that keeps its designed aspect ratio and without
 Streamlit's chart theme (which would shrink the projector-sized fonts).
@@ -15,7 +15,9 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from board import cached, flat_template, label_margin, profile, state
-from pannet_core import export, figures, figures_style
+from pannet_core.report import export
+from pannet_core import figures
+from pannet_core.figures import style as figures_style
 
 SHOW_CI = "pnb_show_ci"  # display choice (not part of the analysis settings): draw CI bands on KM plots
 SCREEN_WIDTH = 1250      # CSS px of the main column on a 1600 px wide screen (wide layout)

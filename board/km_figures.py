@@ -1,7 +1,7 @@
 """The Survival page's Kaplan-Meier charts for a new confidence-interval type, with its bands written in.
 
 A new "Confidence interval" type (plain / log / log-log) changes only the bounds of each curve's
-confidence interval.  In a Kaplan-Meier figure (``pannet_core.figures_km``) those show in two
+confidence interval.  In a Kaplan-Meier figure (``pannet_core.figures.km``) those show in two
 kinds of traces: the two band traces of each group (``meta.role`` "ci": upper, then lower) and
 the group's marks at the horizons (role "horizon": error bars and hover texts).  The curves,
 censoring marks, numbers at risk, median lines, P value and hazard ratio are the same for every
@@ -27,8 +27,9 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from board import cached, figs, state
-from pannet_core import export, figures_km
-from pannet_core.figures_style import DEFAULT_LABELS
+from pannet_core.report import export
+from pannet_core.figures import km as figures_km
+from pannet_core.figures.style import DEFAULT_LABELS
 
 
 @st.cache_resource(show_spinner=False, max_entries=16)

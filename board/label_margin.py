@@ -21,7 +21,7 @@ from __future__ import annotations
 import functools
 import re
 
-from pannet_core.figures_style import BASE_FONT, FONT_FAMILY
+from pannet_core.figures.style import BASE_FONT, FONT_FAMILY
 
 PUSH_BEYOND_LABELS = 16.599609375  # px from the widest label to the margin, plotly.js, 18 px labels, ticks ""
 # the same for the Kaplan-Meier risk table's group names: bold 18 px labels, ticks "", ticklabelstandoff 18
@@ -52,7 +52,7 @@ def risk_table_margin(layout: dict) -> int | None:
     """The left margin plotly.js's automargin computes for the Kaplan-Meier risk table's group names.
 
     ``layout`` is a screen figure's layout (template written in): its ``yaxis2`` is the risk table
-    (``pannet_core.figures_km.risk_axis_labels``: bold names in their colours, no ticks, 18 px
+    (``pannet_core.figures.km.risk_axis_labels``: bold names in their colours, no ticks, 18 px
     stand-off).  None when the axis is not exactly that, or the font cannot be told."""
     ax = layout.get("yaxis2") or {}
     f = _font(bold=True)

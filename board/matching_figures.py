@@ -23,8 +23,9 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from board import figs
-from pannet_core import figures_balance, figures
-from pannet_core.figures_style import DEFAULT_LABELS
+from pannet_core.figures import balance as figures_balance
+from pannet_core import figures
+from pannet_core.figures.style import DEFAULT_LABELS
 
 
 @st.cache_resource(show_spinner=False, max_entries=16)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from pannet_core import covariates as _covariates
+from pannet_core.cohort import covariates as _covariates
 from pannet_core.settings import Settings
 
 COMPARISONS = {"primary_resection": "Primary tumour resection vs none (study 000)",

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pandas as pd
 
 from board import fmt
-from pannet_core import figures_style
+from pannet_core.figures import style as figures_style
 
 
 def group_labels(settings) -> dict[str, str]:

@@ -3,7 +3,7 @@ import streamlit as st
 
 from board import data, state
 from board.sidebar import preset_label
-from pannet_core import schema
+from pannet_core.io import schema
 from pannet_core.errors import PanNetError
 from pannet_core.settings import preset_names
 from board.entry import require_app

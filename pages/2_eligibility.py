@@ -2,7 +2,9 @@
 import streamlit as st
 
 from board import cached, figs, state
-from pannet_core import eligibility, figures, schema
+from pannet_core.cohort import eligibility
+from pannet_core import figures
+from pannet_core.io import schema
 from pannet_core.settings import Rule
 from board.entry import require_app
 

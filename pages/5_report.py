@@ -2,7 +2,8 @@
 import streamlit as st
 
 from board import cached, state, tables
-from pannet_core import export, figures_style, results as results_mod
+from pannet_core.report import export, results as results_mod
+from pannet_core.figures import style as figures_style
 from pannet_core.errors import PanNetError
 from board.entry import require_app
 

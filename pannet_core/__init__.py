@@ -2,8 +2,8 @@
 
 No Streamlit import anywhere in this package.
 """
-from .errors import PanNetError, SettingsError
-from .settings import Settings, load_preset, preset_names
+from pannet_core.errors import PanNetError, SettingsError
+from pannet_core.settings import Settings, load_preset, preset_names
 
 __version__ = "0.1.0"
 __all__ = ["PanNetError", "SettingsError", "Settings", "load_preset", "preset_names", "__version__"]

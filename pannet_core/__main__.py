@@ -9,11 +9,11 @@ the operating system does not do anyway when the process ends.
 import os
 import sys
 
-from .runtime import configure
+from pannet_core.runtime import configure
 
 configure()  # before anything imports numpy or pyarrow
 
-from .cli import main  # noqa: E402
+from pannet_core.cli import main  # noqa: E402
 
 code = main()
 sys.stdout.flush()

@@ -13,7 +13,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from .errors import PanNetError, SettingsError
+from pannet_core.errors import PanNetError, SettingsError
 
 
 class _Parser(argparse.ArgumentParser):
@@ -43,7 +43,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def load_data(path: str | Path, settings=None):
     """Read a patient table for ``settings`` (Pan-NET files are typed by the dictionary)."""
-    from .reading import read_table
+    from pannet_core.io.reading import read_table
 
     column_map = dict(settings.column_map) if settings is not None and settings.column_map else None
     dictionary = settings.is_pannet if settings is not None else None
@@ -54,7 +54,7 @@ def load_data(path: str | Path, settings=None):
 def _cmd_run(args) -> int:
     import gc
 
-    from . import arrow_csv
+    from pannet_core.io import arrow_csv
 
     # One analysis allocates millions of objects (imports, frames) and frees them by reference
     # counting; the cycle collector's passes over them cost ~0.2 s of CPU at registry scale and
@@ -75,18 +75,18 @@ def _cmd_run(args) -> int:
 def _run(args) -> int:
     from concurrent.futures import ThreadPoolExecutor
 
-    from .csv_out import column_texts, write_csv
-    from .pipeline import analyse, fit_scores, prepare
-    from .results import (MATCHED_COHORT_FRONT, MATCHED_COHORT_NAMES, excluded_patients_frame,
+    from pannet_core.report.csv_writer import column_texts, write_csv
+    from pannet_core.pipeline import analyse, fit_scores, prepare
+    from pannet_core.report.results import (MATCHED_COHORT_FRONT, MATCHED_COHORT_NAMES, excluded_patients_frame,
                           matched_cohort_frame, results_json, results_text)
-    from .settings import Settings
+    from pannet_core.settings import Settings
 
     settings = Settings.load(args.settings)
     table = load_data(args.data, settings)
     _require_usable(table, settings, args.data, args.settings)
     export = None
     if not args.no_figures:
-        from . import export
+        from pannet_core.report import export
 
         try:
             export.require_browser()  # fail before any work if PNGs cannot be made
@@ -188,7 +188,7 @@ def _require_usable(table, settings, data_path, settings_path=None) -> None:
     """
     import shlex
 
-    from .validation import validate
+    from pannet_core.io.validation import validate
 
     typed = settings is not None and settings.is_pannet  # load_data converted the table to the dictionary types
     errors = [p for p in validate(table, settings, typed=typed) if p.severity == "error"]
@@ -217,7 +217,7 @@ def _publish(tmp: Path, out: Path) -> None:
 
 
 def _cmd_demo(args) -> int:
-    from .demo import make_demo_cohort
+    from pannet_core.cohort.demo import make_demo_cohort
 
     if args.n_scale < 1:
         raise SettingsError(f"--n-scale is {args.n_scale}; it must be 1 or more.", "Use e.g. --n-scale 100.")
@@ -232,8 +232,8 @@ def _cmd_demo(args) -> int:
 
 
 def _cmd_validate(args) -> int:
-    from .settings import Settings
-    from .validation import is_usable, validate
+    from pannet_core.settings import Settings
+    from pannet_core.io.validation import is_usable, validate
 
     settings = Settings.load(args.settings) if args.settings else None
     table = load_data(args.data, settings)

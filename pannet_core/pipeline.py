@@ -20,17 +20,17 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
-from . import balance as _balance
-from . import cox as _cox
-from . import logrank as _logrank
-from . import matching as _matching
-from . import propensity as _propensity
-from . import survival as _survival
-from .design import design_matrix
-from .errors import PanNetError
-from .cox_models import CoxModels, cox_models, truncate_at_risk
-from .generic import missing_as_level, prepare_generic
-from .settings import Settings
+from pannet_core.stats import balance as _balance
+from pannet_core.stats import cox as _cox
+from pannet_core.stats import logrank as _logrank
+from pannet_core.stats import matching as _matching
+from pannet_core.stats import propensity as _propensity
+from pannet_core.stats import survival as _survival
+from pannet_core.stats.design import design_matrix
+from pannet_core.errors import PanNetError
+from pannet_core.stats.cox_models import CoxModels, cox_models, truncate_at_risk
+from pannet_core.cohort.generic import missing_as_level, prepare_generic
+from pannet_core.settings import Settings
 
 
 # --------------------------------------------------------------------------- stage 1
@@ -51,7 +51,7 @@ class Prepared:
 def prepare(settings: Settings, table: pd.DataFrame) -> Prepared:
     """Stage 1: the analysis cohort from the uploaded table (never modified)."""
     if settings.is_pannet:
-        from .cohort import prepare_cohort
+        from pannet_core.cohort.prepare import prepare_cohort
 
         cohort = prepare_cohort(table, settings)
         frame, flow, excluded, warns = cohort.analysis, cohort.flow, cohort.excluded, tuple(cohort.warnings)
@@ -244,8 +244,8 @@ def _expand_matched(data: pd.DataFrame, mres) -> pd.DataFrame:
 
 
 def _pannet_extras(settings: Settings, prepared: Prepared, data: pd.DataFrame, matched_rows: pd.DataFrame) -> dict:
-    from . import cohort as _cohort
-    from . import table1 as _table1
+    from pannet_core.cohort import prepare as _cohort
+    from pannet_core.stats import table1 as _table1
 
     p = settings.propensity
     variables = list(p.covariates)

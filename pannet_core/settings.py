@@ -24,7 +24,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from .errors import SettingsError
+from pannet_core.errors import SettingsError
 
 TIME_UNITS = ("days", "months", "years")
 CALIPER_SCALES = ("ps", "logit", "ps_absolute")

@@ -9,11 +9,11 @@ import pandas as pd
 import pytest
 
 from pannet_core import pipeline
-from pannet_core.balance import smd, smd_table
-from pannet_core.demo import make_demo_cohort
-from pannet_core.logrank import _int_codes, _sort_order
-from pannet_core.matching import match
-from pannet_core.results import results_json, results_text
+from pannet_core.stats.balance import smd, smd_table
+from pannet_core.cohort.demo import make_demo_cohort
+from pannet_core.stats.logrank import _int_codes, _sort_order
+from pannet_core.stats.matching import match
+from pannet_core.report.results import results_json, results_text
 from pannet_core.settings import load_preset
 
 
@@ -164,7 +164,7 @@ def test_sort_order_is_lexsort(n):
 # ------------------------------------------------------------------ table 1 counts, KM summaries
 @pytest.mark.parametrize("seed", range(9))
 def test_table1_level_counts_are_the_sums_of_the_weights_of_their_rows(seed):
-    from pannet_core.table1 import NA_LEVEL, table1
+    from pannet_core.stats.table1 import NA_LEVEL, table1
 
     rng = np.random.default_rng(seed)
     n = [3, 50, 3000][seed % 3]
@@ -186,7 +186,7 @@ def test_table1_level_counts_are_the_sums_of_the_weights_of_their_rows(seed):
 
 
 def test_km_median_is_computed_once_and_survival_arrays_are_survival_at():
-    from pannet_core.survival import kaplan_meier
+    from pannet_core.stats.survival import kaplan_meier
 
     rng = np.random.default_rng(0)
     km = kaplan_meier(rng.exponential(3, 400), rng.random(400) < 0.6, conf_type="log-log")

@@ -27,7 +27,7 @@ import pytest
 pytest.importorskip("streamlit")
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
-from pannet_core.demo import make_demo_cohort  # noqa: E402
+from pannet_core.cohort.demo import make_demo_cohort  # noqa: E402
 from pannet_core.settings import load_preset  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]

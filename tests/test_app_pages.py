@@ -18,10 +18,10 @@ import pytest
 pytest.importorskip("streamlit")
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
-from pannet_core import schema  # noqa: E402
-from pannet_core.cohort import prepare_cohort  # noqa: E402
-from pannet_core.demo import make_demo_cohort  # noqa: E402
-from pannet_core.reading import read_table  # noqa: E402
+from pannet_core.io import schema  # noqa: E402
+from pannet_core.cohort.prepare import prepare_cohort  # noqa: E402
+from pannet_core.cohort.demo import make_demo_cohort  # noqa: E402
+from pannet_core.io.reading import read_table  # noqa: E402
 from pannet_core.settings import load_preset  # noqa: E402
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")

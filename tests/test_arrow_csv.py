@@ -1,4 +1,4 @@
-"""pannet_core.arrow_csv: bytes checks equal to the text checks, and the CLI's prefetch is only a cache."""
+"""pannet_core.io.arrow_csv: bytes checks equal to the text checks, and the CLI's prefetch is only a cache."""
 from __future__ import annotations
 
 import random
@@ -9,8 +9,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from pannet_core import arrow_csv
-from pannet_core.reading import read_table
+from pannet_core.io import arrow_csv
+from pannet_core.io.reading import read_table
 
 _PIECES = ["a", "b", ",", ";", "\n", "\r\n", "\r", '"', " ", "å", "ä", "\u00a0", "\u3000", "1", "x\ny", "\n\n",
            "\n\r\n", "é"]
@@ -56,7 +56,7 @@ def test_clean_column_strips_and_blanks_markers():
 
 def test_prefetch_steps_do_not_import_pandas():
     # the prefetch thread cleans while the main thread imports pandas: it must not wait for that import
-    code = ("import sys, pyarrow as pa; from pannet_core import arrow_csv; "
+    code = ("import sys, pyarrow as pa; from pannet_core.io import arrow_csv; "
             "m = arrow_csv._markers_arrow(); m.validate(full=True); "
             "assert m.to_pylist() == sorted(arrow_csv.MISSING_MARKERS); "
             "col = pa.chunked_array([pa.nulls(0, pa.large_string())]); arrow_csv.clean_column(col); "
@@ -102,7 +102,7 @@ def _latin_csv(tmp_path, encoding):
 
 @pytest.mark.parametrize("bom", [False, True])
 def test_prefetched_read_decodes_only_the_head(tmp_path, bom, monkeypatch):
-    from pannet_core import reading
+    from pannet_core.io import reading
 
     path = _latin_csv(tmp_path, "utf-8")
     if bom:
@@ -120,7 +120,7 @@ def test_prefetched_read_decodes_only_the_head(tmp_path, bom, monkeypatch):
 
 
 def test_prefetched_head_is_a_prefix_with_the_sniffed_lines(tmp_path):
-    from pannet_core import reading
+    from pannet_core.io import reading
 
     path = _latin_csv(tmp_path, "utf-8")
     arrow_csv.start_prefetch(path)
@@ -146,7 +146,7 @@ def test_prefetch_rejected_file_is_decoded_as_before(tmp_path):
 
 
 def test_unused_prefetched_parse_falls_back_to_the_whole_text(tmp_path, monkeypatch):
-    from pannet_core import reading
+    from pannet_core.io import reading
 
     path = _big_csv(tmp_path)
     plain = read_table(path)
@@ -236,7 +236,7 @@ def test_clean_column_ascii_kernels_give_the_utf8_result_on_plain_ascii_cells():
 
 def test_read_table_strips_unit_separators_around_markers(tmp_path):
     # \x1f is whitespace to str.strip and utf8_trim_whitespace, not to the ASCII kernels: the reader must see that
-    from pannet_core.reading import read_table
+    from pannet_core.io.reading import read_table
 
     wrapped = "\x1fNA\x1f"  # a few only: many control characters read as a binary file
     rows = ["id,x,y"] + [f"{i},{wrapped if i < 3 else 'NA'},{i}" for i in range(200)]

@@ -6,7 +6,7 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from pannet_core import arrow_text, reading
+from pannet_core.io import arrow_text, reading
 
 CELLS = ["2019-05-31", "2019-02-29", "2020-02-29", "2000-02-29", "1900-02-29", "2100-02-28", "2019-04-31",
          "2019-04-30", "2019-13-01", "2019-00-10", "2019-05-00", "1799-12-31", "1800-01-01", "2200-12-31",

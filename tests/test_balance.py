@@ -1,4 +1,4 @@
-"""pannet_core.balance against hand formulas computed in R (make_reference.R)."""
+"""pannet_core.stats.balance against hand formulas computed in R (make_reference.R)."""
 from __future__ import annotations
 
 import json
@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pannet_core.balance import smd, smd_table
+from pannet_core.stats.balance import smd, smd_table
 from pannet_core.errors import PanNetError
 
 HERE = Path(__file__).parent / "data" / "r_glm"

@@ -185,9 +185,9 @@ def test_bad_input_exits_with_a_message_and_writes_nothing(case, data, settings,
 def test_run_files_equal_the_serial_writes(run_out, demo_csv, tmp_path):
     """run writes the CSV files on a thread while it computes: the bytes are those of writing them in turn."""
     from pannet_core.cli import load_data
-    from pannet_core.csv_out import write_csv
+    from pannet_core.report.csv_writer import write_csv
     from pannet_core.pipeline import run_analysis
-    from pannet_core.results import excluded_patients_frame, matched_cohort_frame, results_json
+    from pannet_core.report.results import excluded_patients_frame, matched_cohort_frame, results_json
 
     settings = load_preset("primary_tumour_resection")
     result = run_analysis(settings, load_data(demo_csv, settings))
@@ -201,7 +201,7 @@ def test_run_files_equal_the_serial_writes(run_out, demo_csv, tmp_path):
 
 @pytest.mark.parametrize("failing", ["excluded_patients.csv", "matched_cohort.csv"])
 def test_a_failed_write_on_the_writer_thread_is_the_runs_error(failing, demo_csv, tmp_path, capsys, monkeypatch):
-    from pannet_core import csv_out
+    from pannet_core.report import csv_writer as csv_out
 
     real = csv_out.write_csv
 

@@ -5,12 +5,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pannet_core.cohort import FRONT, _in_dictionary_order, _missing_covariates, prepare_cohort
-from pannet_core.covariates import DERIVED_COLUMNS, derive_covariates
-from pannet_core.demo import make_demo_cohort
-from pannet_core.eligibility import apply_eligibility
+from pannet_core.cohort.prepare import FRONT, _in_dictionary_order, _missing_covariates, prepare_cohort
+from pannet_core.cohort.covariates import DERIVED_COLUMNS, derive_covariates
+from pannet_core.cohort.demo import make_demo_cohort
+from pannet_core.cohort.eligibility import apply_eligibility
 from pannet_core.settings import load_preset
-from pannet_core.timezero import build_analysis, ids_where
+from pannet_core.cohort.timezero import build_analysis, ids_where
 
 
 @pytest.fixture(scope="module")
@@ -92,6 +92,6 @@ def test_ids_where_equals_the_masked_array(ids):
                                  pd.array([1, None, 3], dtype="Int64"), np.array(["a", 2, "a"], dtype=object),
                                  pd.array([], dtype="str")])
 def test_unique_equals_is_unique(ids):
-    from pannet_core.cohort import _unique
+    from pannet_core.cohort.prepare import _unique
     s = pd.Series(ids)
     assert _unique(s) == s.is_unique

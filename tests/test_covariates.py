@@ -3,7 +3,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pannet_core.covariates import COVARIATE_LABELS, DERIVED_COLUMNS, age_at_stage4, as_levels, derive_covariates
+from pannet_core.cohort.covariates import COVARIATE_LABELS, DERIVED_COLUMNS, age_at_stage4, as_levels, derive_covariates
 
 
 def _frame():
@@ -86,7 +86,7 @@ def _dates_edge_cases():
 
 
 def test_age_and_years_in_numpy_equal_the_dt_accessors_on_edge_cases():
-    from pannet_core.covariates import _before_birthday, _days, _year
+    from pannet_core.cohort.covariates import _before_birthday, _days, _year
     st4, birth = _dates_edge_cases()
     for a, b in ((st4, birth), (st4.astype("datetime64[s]"), birth.astype("datetime64[s]")),
                  (st4, birth.astype("datetime64[s]")),  # two units: the pandas path
@@ -114,7 +114,7 @@ def test_age_at_stage4_from_dates_as_the_dt_accessors_gave():
 
 @pytest.mark.parametrize("right", [False, True])
 def test_bin_equals_digitize(right):
-    from pannet_core.covariates import _bin
+    from pannet_core.cohort.covariates import _bin
     values = np.array([-np.inf, 1.0, 2.0, 3.9999, 4.0, 9.0, 10.0, 10.5, np.inf, np.nan, 0.0, -3.0])
     for edges in ([4, 10], [1, 2, 3, 4], [2000, 2010, 2020], [50]):
         want = np.where(np.isnan(values), -1, np.digitize(values, edges, right=right))

@@ -1,6 +1,6 @@
 """The Cox information matrix without per-death p x p arrays equals the per-death formula.
 
-``pannet_core.cox._information`` sums X' diag(w) X - m'm with row weights from
+``pannet_core.stats.cox._information`` sums X' diag(w) X - m'm with row weights from
 cumulative death weights; the reference below is the former implementation
 (risk-set sums of r x x' over an n x p x p array, one V_j per Efron row),
 kept here as the slow, obvious definition.  Both are checked on random data
@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pannet_core import cox as C
+from pannet_core.stats import cox as C
 
 
 def _slow_V(p: C._Prep, beta: np.ndarray) -> tuple[np.ndarray, dict]:

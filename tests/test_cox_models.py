@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pannet_core.cox_models import cox_models, truncate_at_risk
+from pannet_core.stats.cox_models import cox_models, truncate_at_risk
 
 HERE = Path(__file__).parent / "data" / "r_cox_models"
 REF = json.loads((HERE / "reference.json").read_text())

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pannet_core.cox import coxph, cox_zph
+from pannet_core.stats.cox import coxph, cox_zph
 from pannet_core.errors import PanNetError
 
 DATA = Path(__file__).parent / "data" / "r_survival"

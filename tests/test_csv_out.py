@@ -1,9 +1,9 @@
-"""pannet_core.csv_out.write_csv must write exactly what DataFrame.to_csv(index=False) writes."""
+"""pannet_core.report.csv_writer.write_csv must write exactly what DataFrame.to_csv(index=False) writes."""
 import numpy as np
 import pandas as pd
 import pytest
 
-from pannet_core.csv_out import write_csv
+from pannet_core.report.csv_writer import write_csv
 
 
 def _frame(n: int, seed: int) -> pd.DataFrame:
@@ -47,7 +47,7 @@ def test_unsupported_dtype_falls_back_to_pandas(tmp_path):
 
 
 def test_arrow_failure_midway_rewrites_the_file_by_the_list_path(tmp_path, monkeypatch):
-    import pannet_core.csv_out as co
+    import pannet_core.report.csv_writer as co
 
     f = _frame(3000, 7)
     f.to_csv(tmp_path / "a.csv", index=False)
@@ -62,7 +62,7 @@ def test_arrow_failure_midway_rewrites_the_file_by_the_list_path(tmp_path, monke
 
 
 def test_labelled_columns_give_the_pandas_text():
-    from pannet_core.csv_out import _arrow_text, _labelled
+    from pannet_core.report.csv_writer import _arrow_text, _labelled
 
     lab = _labelled(pd.Series(pd.array([True, None, False], dtype="boolean")))
     assert [lab.labels[c] for c in lab.codes] == ["True", "", "False"]
@@ -88,7 +88,7 @@ def test_nullable_integers_are_written_without_falling_back(tmp_path, monkeypatc
 
 
 def test_labelled_floats_and_dates_with_missing_values():
-    from pannet_core.csv_out import _labelled
+    from pannet_core.report.csv_writer import _labelled
 
     a = np.tile([0.5, np.nan, 2.0, 1e16], 500)
     lab = _labelled(pd.Series(a))
@@ -100,7 +100,7 @@ def test_labelled_floats_and_dates_with_missing_values():
 
 def test_floats_mostly_distinct_are_labelled_once_per_value_with_the_same_text(tmp_path):
     """Half the values distinct (an age in days / 365.25): each formatted once, the bytes of to_csv."""
-    from pannet_core.csv_out import _labelled
+    from pannet_core.report.csv_writer import _labelled
 
     rng = np.random.default_rng(5)
     a = np.round(rng.normal(60, 10, 4000), 3)[rng.integers(0, 2000, 4000)]
@@ -118,7 +118,7 @@ def test_floats_mostly_distinct_are_labelled_once_per_value_with_the_same_text(t
 
 def test_known_column_texts_are_reused_only_for_the_same_values(tmp_path):
     """write_csv(..., known=column_texts(...)): the bytes of to_csv, whichever columns were computed before."""
-    from pannet_core.csv_out import _TAIL, column_texts
+    from pannet_core.report.csv_writer import _TAIL, column_texts
 
     base = _frame(12_000, 3)
     tail = ["o", "bb", "flag", "neg"]
@@ -137,7 +137,7 @@ def test_known_column_texts_are_reused_only_for_the_same_values(tmp_path):
 
 
 def test_same_values_tells_bits_apart():
-    from pannet_core.csv_out import _same_values
+    from pannet_core.report.csv_writer import _same_values
 
     a = pd.Series([0.0, np.nan, 1.5])
     assert _same_values(a, a.copy())
@@ -150,7 +150,7 @@ def test_same_values_tells_bits_apart():
 
 
 def test_same_bits_of_shared_memory_without_reading_and_of_copies_by_reading(monkeypatch):
-    from pannet_core import csv_out
+    from pannet_core.report import csv_writer as csv_out
 
     a = np.array([0.0, np.nan, 1.5])
     monkeypatch.setattr(csv_out.np, "array_equal", lambda *args: pytest.fail("read the bytes"))

@@ -5,10 +5,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from pannet_core.cohort import prepare_cohort
-from pannet_core.demo import make_demo_cohort
+from pannet_core.cohort.prepare import prepare_cohort
+from pannet_core.cohort.demo import make_demo_cohort
 from pannet_core.settings import load_preset
-from pannet_core.table1 import table1
+from pannet_core.stats.table1 import table1
 
 PUB = json.loads((Path(__file__).parent / "data" / "seed000_published.json").read_text())
 RULE_STEPS = ["diagnosis_years", "grade", "sporadic", "no_resection_before_stage4", "not_inoperable",
@@ -88,7 +88,7 @@ def test_surgery_details_and_deaths(cohort):
     by_type = sg.loc[cd >= 2, "primary_resection_type"].value_counts()
     assert by_type["pancreaticoduodenectomy"] == 5 and by_type["distal"] == 14
     assert int(a["event"].sum()) == PUB["cohort"]["deaths"]
-    from pannet_core.timezero import ninety_day_mortality
+    from pannet_core.cohort.timezero import ninety_day_mortality
     nd = ninety_day_mortality(a).set_index("group")
     assert nd.loc["treated", "deaths"] == s["ninety_day_deaths_treated"]
     delay = (sg["primary_resection_date"] - sg["stage4_date"]).dt.days / 365.25
@@ -97,7 +97,7 @@ def test_surgery_details_and_deaths(cohort):
 
 
 def test_survival_close_to_published(cohort):
-    from pannet_core.survival import kaplan_meier
+    from pannet_core.stats.survival import kaplan_meier
     a = cohort.analysis
     tr = a["treated"].to_numpy()
     sg = kaplan_meier(a["time"][tr], a["event"][tr])
@@ -108,8 +108,8 @@ def test_survival_close_to_published(cohort):
 
 
 def test_preset_000_gives_about_50_pairs(cohort):
-    from pannet_core.matching import match
-    from pannet_core.propensity import fit_propensity
+    from pannet_core.stats.matching import match
+    from pannet_core.stats.propensity import fit_propensity
     s = load_preset("primary_tumour_resection")
     a = cohort.analysis
     fit = fit_propensity(a, "treated", list(s.propensity.covariates), list(s.propensity.categorical))

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import numpy as np
 
-from pannet_core.cohort import prepare_cohort
-from pannet_core.demo import make_demo_cohort
+from pannet_core.cohort.prepare import prepare_cohort
+from pannet_core.cohort.demo import make_demo_cohort
 from pannet_core.settings import load_preset
-from pannet_core.survival import kaplan_meier
+from pannet_core.stats.survival import kaplan_meier
 
 PUB = json.loads((Path(__file__).parent / "data" / "seed000_published.json").read_text())
 

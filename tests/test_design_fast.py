@@ -5,9 +5,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pannet_core import design
-from pannet_core.design import design_arrays, design_matrix
-from pannet_core.propensity import fit_propensity
+from pannet_core.stats import design
+from pannet_core.stats.design import design_arrays, design_matrix
+from pannet_core.stats.propensity import fit_propensity
 
 
 def _general(monkeypatch, *args):

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from pannet_core import schema
+from pannet_core.io import schema
 from pannet_core.settings import Settings, load_preset, preset_names
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -2,7 +2,7 @@
 import pandas as pd
 import pytest
 
-from pannet_core.eligibility import RULES_000, RULES_001, apply_eligibility, rule_catalogue
+from pannet_core.cohort.eligibility import RULES_000, RULES_001, apply_eligibility, rule_catalogue
 from pannet_core.errors import PanNetError, SettingsError
 from pannet_core.settings import Rule
 

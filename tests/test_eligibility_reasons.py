@@ -2,7 +2,7 @@
 import numpy as np
 import pandas as pd
 
-from pannet_core.eligibility import _SPECS, _reasons, _Rows
+from pannet_core.cohort.eligibility import _SPECS, _reasons, _Rows
 
 
 def test_reasons_with_one_text():

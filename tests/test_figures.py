@@ -10,8 +10,8 @@ import pytest
 
 from pannet_core import figures
 from pannet_core.errors import PanNetError
-from pannet_core.figures_style import fmt_p, pretty_variable
-from pannet_core.survival import kaplan_meier
+from pannet_core.figures.style import fmt_p, pretty_variable
+from pannet_core.stats.survival import kaplan_meier
 
 
 # --------------------------------------------------------------------------- fixtures
@@ -332,7 +332,7 @@ def test_apply_base_layout_is_update_layout_with_base_layout_byte_for_byte():
     import plotly.graph_objects as go
     from plotly.subplots import make_subplots
 
-    from pannet_core.figures_style import apply_base_layout, base_layout
+    from pannet_core.figures.style import apply_base_layout, base_layout
 
     def fig():
         f = make_subplots(rows=1, cols=2, subplot_titles=("a", "b"))

@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, event, given, settings as hsettings, strateg
 
 from pannet_core.errors import PanNetError
 from pannet_core.pipeline import run_analysis
-from pannet_core.results import results_json
+from pannet_core.report.results import results_json
 from pannet_core.settings import Settings
 
 CELL = st.one_of(st.none(), st.integers(-3, 5), st.floats(-1e3, 1e3), st.just(float("nan")),

@@ -9,9 +9,9 @@ import pandas as pd
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from pannet_core.errors import PanNetError
-from pannet_core.reading import coerce_to_schema, read_table
-from pannet_core.schema import CANONICAL_COLUMNS
-from pannet_core.validation import is_usable, validate, validation_report
+from pannet_core.io.reading import coerce_to_schema, read_table
+from pannet_core.io.schema import CANONICAL_COLUMNS
+from pannet_core.io.validation import is_usable, validate, validation_report
 
 FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

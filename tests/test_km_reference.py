@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from pannet_core.errors import PanNetError
-from pannet_core.survival import kaplan_meier, median_followup
+from pannet_core.stats.survival import kaplan_meier, median_followup
 
 DATA = Path(__file__).parent / "data" / "r_survival"
 REF = json.loads((DATA / "reference.json").read_text())

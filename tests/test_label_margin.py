@@ -2,7 +2,7 @@
 import pytest
 
 from board import label_margin
-from pannet_core.figures_style import FONT_FAMILY
+from pannet_core.figures.style import FONT_FAMILY
 
 FONT = {"family": FONT_FAMILY, "size": 18}
 needs_font = pytest.mark.skipif(label_margin._font() is None, reason="Liberation Sans is not installed")
@@ -24,7 +24,7 @@ def test_no_margin_for_another_font_or_no_labels():
 
 
 def _risk_layout(treated, control, **axis):
-    from pannet_core import figures_km
+    from pannet_core.figures import km as figures_km
     ax = {**figures_km.risk_axis_labels({"treated": treated, "control": control}), "tickfont": {"size": 18},
           "automargin": True, **axis}
     return {"font": {"family": FONT_FAMILY, "size": 18}, "yaxis2": ax}
@@ -53,7 +53,8 @@ def test_no_risk_table_margin_for_another_axis():
 def test_km_screen_figure_carries_the_risk_table_margin():
     from board import data, figs
     from board.state import DEFAULT_PRESET
-    from pannet_core import export, pipeline
+    from pannet_core.report import export
+    from pannet_core import pipeline
     from pannet_core.settings import load_preset
 
     s = load_preset(DEFAULT_PRESET)
@@ -74,7 +75,8 @@ def test_km_screen_figure_carries_the_risk_table_margin():
 def test_km_screen_figure_keeps_meta_in_one_item_lists_and_its_export_size():
     # plotly.js compares a meta object by identity: Streamlit's deep copy would redraw the chart
     from board import figs
-    from pannet_core import export, figures_style
+    from pannet_core.report import export
+    from pannet_core.figures import style as figures_style
     import plotly.graph_objects as go
 
     fig = go.Figure(go.Scatter(x=[0, 1], y=[1, 0], meta={"role": "km", "group": "treated"}))

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from pannet_core.errors import PanNetError
-from pannet_core.logrank import logrank_test
+from pannet_core.stats.logrank import logrank_test
 
 DATA = Path(__file__).parent / "data" / "r_survival"
 REF = json.loads((DATA / "reference.json").read_text())["logrank"]

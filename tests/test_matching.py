@@ -1,4 +1,4 @@
-"""pannet_core.matching against MatchIt 4.5.1 (tests/data/r_glm) and hand-made cases."""
+"""pannet_core.stats.matching against MatchIt 4.5.1 (tests/data/r_glm) and hand-made cases."""
 from __future__ import annotations
 
 import json
@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 
 from pannet_core.errors import PanNetError, SettingsError
-from pannet_core.matching import match
-from pannet_core.propensity import fit_propensity
+from pannet_core.stats.matching import match
+from pannet_core.stats.propensity import fit_propensity
 
 HERE = Path(__file__).parent / "data" / "r_glm"
 REF = json.loads((HERE / "reference.json").read_text())

@@ -1,11 +1,11 @@
-"""Property tests: pannet_core.matching.match against a brute-force O(n^2) reference."""
+"""Property tests: pannet_core.stats.matching.match against a brute-force O(n^2) reference."""
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 from hypothesis import given, settings, strategies as st, HealthCheck
 
-from pannet_core.matching import CALIPER_TOLERANCE, match
+from pannet_core.stats.matching import CALIPER_TOLERANCE, match
 
 
 def reference_match(t, s, *, caliper, scale, ratio, replace, order, seed, exact=None):

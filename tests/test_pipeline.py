@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 
 from pannet_core import pipeline
-from pannet_core.demo import make_demo_cohort
-from pannet_core.results import results_json
+from pannet_core.cohort.demo import make_demo_cohort
+from pannet_core.report.results import results_json
 from pannet_core.settings import load_preset
 
 
@@ -85,7 +85,7 @@ def test_cox_reference_levels_follow_the_dictionary(demo):
 @pytest.mark.parametrize("how", ["median", "mean"])
 def test_table1_numeric_rows_follow_balance_numeric_summary(demo, how):
     """balance.numeric_summary chooses median (IQR) + Mann-Whitney or mean (SD) + Welch for both Table 1s."""
-    from pannet_core.table1 import _fmt_num
+    from pannet_core.stats.table1 import _fmt_num
 
     s = load_preset("primary_tumour_resection")
     s = s.with_values("propensity", covariates=tuple("age" if c == "age_group" else c for c in s.propensity.covariates),

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, strategies as st
 
 from pannet_core.errors import PanNetError
-from pannet_core.power import events_needed, sample_size
+from pannet_core.stats.power import events_needed, sample_size
 
 Z = 1.959963984540054 + 0.8416212335729143  # z_{0.975} + z_{0.80}
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from pannet_core.cli import main
-from pannet_core.demo import make_demo_cohort
+from pannet_core.cohort.demo import make_demo_cohort
 
 PRESETS = Path(__file__).resolve().parents[1] / "pannet_core" / "presets"
 
@@ -47,7 +47,9 @@ def test_report_zip_accounts_for_every_patient():
 
     import pandas as pd
 
-    from pannet_core import export, pipeline
+    from pannet_core.report import export
+
+    from pannet_core import pipeline
     from pannet_core.settings import load_preset
 
     table = make_demo_cohort()
@@ -71,7 +73,9 @@ def test_run_lists_every_excluded_patient_with_a_reason(demo_csv, tmp_path):
 
     import pandas as pd
 
-    from pannet_core import export, pipeline
+    from pannet_core.report import export
+
+    from pannet_core import pipeline
     from pannet_core.settings import load_preset
 
     out = tmp_path / "out"

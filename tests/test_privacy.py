@@ -3,8 +3,8 @@ import pandas as pd
 import pytest
 
 from pannet_core.errors import PanNetError
-from pannet_core.privacy import drop_columns, identity_columns, swedish_kind
-from pannet_core.reading import read_table
+from pannet_core.io.privacy import drop_columns, identity_columns, swedish_kind
+from pannet_core.io.reading import read_table
 
 
 def kinds(frame):

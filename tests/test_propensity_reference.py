@@ -1,4 +1,4 @@
-"""pannet_core.propensity / design against R's glm (tests/data/r_glm/make_reference.R)."""
+"""pannet_core.stats.propensity / design against R's glm (tests/data/r_glm/make_reference.R)."""
 from __future__ import annotations
 
 import json
@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pannet_core.design import design_matrix, factor_levels
+from pannet_core.stats.design import design_matrix, factor_levels
 from pannet_core.errors import PanNetError
-from pannet_core.propensity import fit_propensity
+from pannet_core.stats.propensity import fit_propensity
 
 HERE = Path(__file__).parent / "data" / "r_glm"
 REF = json.loads((HERE / "reference.json").read_text())

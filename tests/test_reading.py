@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from pannet_core.errors import PanNetError
-from pannet_core.reading import coerce_to_schema, read_table
+from pannet_core.io.reading import coerce_to_schema, read_table
 
 MESSY = Path(__file__).parent / "data" / "messy"
 GOOD = ["semicolon_bom_crlf.csv", "swedish_cp1252_tab.txt", "pipe_excel_serial.csv", "registry.xlsx",

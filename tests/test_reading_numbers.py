@@ -2,7 +2,7 @@
 import numpy as np
 import pandas as pd
 
-from pannet_core.reading import _NUM_RX, _all_match, _as_numbers, _head_is_not_numbers
+from pannet_core.io.reading import _NUM_RX, _all_match, _as_numbers, _head_is_not_numbers
 
 
 def _col(values):
@@ -40,7 +40,7 @@ def test_same_answer_as_the_quick_look_of_all_match():
 
 
 def test_rows_to_keep_drops_only_trailing_empty_rows():
-    from pannet_core.reading import _rows_to_keep
+    from pannet_core.io.reading import _rows_to_keep
 
     f = pd.DataFrame({0: pd.array(["a", None, "b", None, None], dtype="str"),
                       1: pd.array([None, None, None, None, None], dtype="str")})
@@ -51,7 +51,7 @@ def test_rows_to_keep_drops_only_trailing_empty_rows():
 
 
 def test_text_of_already_stripped_cells_is_left_as_it_is():
-    from pannet_core.reading import _text
+    from pannet_core.io.reading import _text
 
     s = _col(["a", None, "b c"])
     assert _text(s, stripped=True) is s
@@ -64,7 +64,7 @@ def test_arrow_number_detection_equals_the_pandas_path(monkeypatch):
     """_as_numbers_arrow (checks on distinct values, one cast) gives what dropna/fullmatch/put-back gives."""
     import random
 
-    from pannet_core import reading
+    from pannet_core.io import reading
 
     rng = random.Random(1)
     pieces = ["1", "2.5", "-3", "+4", ".5", "5.", "1e5", "1E-3", "1e1234", "007", "1234567890123456",
@@ -91,7 +91,7 @@ def test_arrow_number_detection_equals_the_pandas_path(monkeypatch):
 def test_arrow_number_detection_refuses_a_text_column_from_its_head_without_hashing(monkeypatch):
     import pyarrow.compute as pc
 
-    from pannet_core import reading
+    from pannet_core.io import reading
 
     text = _col(["G1", None, "G2"] * 200)
     numbers = _col(["1.5", None, "2"] * 200)

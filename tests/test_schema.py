@@ -5,9 +5,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from pannet_core import schema
-from pannet_core.reading import read_table
-from pannet_core.validation import validate
+from pannet_core.io import schema
+from pannet_core.io.reading import read_table
+from pannet_core.io.validation import validate
 
 ARCH_COLUMNS = """patient_id, centre, sex, birth_date, age_at_diagnosis, stage4_date, who_grade, ki67,
 hereditary, functioning, functional_syndrome, charlson, primary_size_cm, liver_mets,

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pannet_core.table1 import compare_counts, fisher_kx2, smd_proportion, table1
+from pannet_core.stats.table1 import compare_counts, fisher_kx2, smd_proportion, table1
 
 R = json.loads((Path(__file__).parent / "data" / "table1_tests_r.json").read_text())
 
@@ -25,7 +25,7 @@ def test_fisher_and_chisq_match_r(name):
 
 
 def test_fisher_too_large_falls_back_to_chisq(monkeypatch):
-    import pannet_core.table1 as T
+    import pannet_core.stats.table1 as T
     monkeypatch.setattr(T, "MAX_FISHER_TABLES", 10)
     t = np.array(R["size"]["table"])
     p, test = T.compare_counts(t)
@@ -96,7 +96,7 @@ def test_weights_after_matching():
 
 
 def test_smd_matches_balance_module_when_present():
-    balance = pytest.importorskip("pannet_core.balance")
+    balance = pytest.importorskip("pannet_core.stats.balance")
     df = _groups([18, 21, 20, 6], [32, 39, 32, 26], ["<50", "50-59", "60-69", ">=70"])
     df["x"] = df["x"].astype(str)
     ours = table1(df, "g", ["x"], ["x"]).set_index("level")["smd"]

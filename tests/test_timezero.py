@@ -3,7 +3,7 @@ import pandas as pd
 import pytest
 
 from pannet_core.errors import PanNetError
-from pannet_core.timezero import build_analysis, ninety_day_mortality, wald_ci
+from pannet_core.cohort.timezero import build_analysis, ninety_day_mortality, wald_ci
 
 D = pd.Timestamp
 Y = 365.25

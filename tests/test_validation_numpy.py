@@ -2,7 +2,7 @@
 import numpy as np
 import pandas as pd
 
-from pannet_core.validation import _all_missing, _dates_after, _dates_before, _duplicated, _strictly_increasing
+from pannet_core.io.validation import _all_missing, _dates_after, _dates_before, _duplicated, _strictly_increasing
 
 
 def _dates(rng, n):

@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from pannet_core.demo import make_demo_cohort
-from pannet_core.reading import read_table
-from pannet_core.validation import validate
+from pannet_core.cohort.demo import make_demo_cohort
+from pannet_core.io.reading import read_table
+from pannet_core.io.validation import validate
 
 DATA = Path(__file__).parent / "data" / "messy"
 FILES = ["clean.csv", "pipe_excel_serial.csv", "registry.xlsx", "semicolon_bom_crlf.csv",

@@ -5,7 +5,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pannet_core import pipeline, survival
+from pannet_core import pipeline
+
+from pannet_core.stats import survival
 from pannet_core.settings import CI_TYPES
 
 

@@ -38,7 +38,7 @@ TIMEOUT_MS = 120_000   # generous: a loaded 2-core machine serves ten chromium t
 
 
 def _session_files(k: int) -> tuple[bytes, bytes, float]:
-    from pannet_core.demo import make_demo_cohort
+    from pannet_core.cohort.demo import make_demo_cohort
     from pannet_core.settings import load_preset
 
     f = make_demo_cohort(seed=k)
@@ -160,7 +160,8 @@ def _in_thread(fn, *args):
 
 def _expected(files, k: int, calipers) -> dict:
     """What pannet_core computes for session k's own file at each caliper: counts and the first pair."""
-    from pannet_core import pipeline, reading
+    from pannet_core import pipeline
+    from pannet_core.io import reading
     from pannet_core.settings import Settings
 
     data, settings_json, _ = files[k]

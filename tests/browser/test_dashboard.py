@@ -120,7 +120,7 @@ def _png_size(data: bytes) -> tuple[int, int]:
 
 
 def test_report_png_download(page, tmp_path):
-    from pannet_core import figures_style
+    from pannet_core.figures import style as figures_style
 
     goto(page, "5 Report", "Report")
     button = page.get_by_role("button", name="Slide as PNG")
@@ -132,7 +132,8 @@ def test_report_png_download(page, tmp_path):
     info.value.save_as(path)
     width, height = _png_size(path.read_bytes())
     # the slide is exported at its designed size (CSS px) at 2x resolution
-    from pannet_core import demo, figures, pipeline
+    from pannet_core.cohort import demo
+    from pannet_core import figures, pipeline
     from pannet_core.settings import load_preset
 
     result = pipeline.run_analysis(load_preset("primary_tumour_resection"), demo.make_demo_cohort())

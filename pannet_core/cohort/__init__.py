@@ -1,0 +1,1 @@
+"""From a validated table to the analysed cohort: eligibility, time zero, covariates."""

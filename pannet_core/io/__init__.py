@@ -1,0 +1,1 @@
+"""Reading registry files: sources, parsing, the data dictionary, validation and privacy checks."""

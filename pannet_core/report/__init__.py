@@ -1,0 +1,1 @@
+"""What an analysis writes: results.json, the CSV/XLSX tables and the export bundle."""

@@ -1,0 +1,1 @@
+"""The statistics: propensity model, matching, balance, Table 1, Kaplan-Meier, log-rank, Cox."""
