@@ -12,18 +12,18 @@ import streamlit as st  # noqa: E402
 
 st.set_page_config(layout="wide", page_title="PanNET Board", page_icon=":material/monitoring:")
 
-from board import auth, entry, profile, sidebar, state, style  # noqa: E402  (set_page_config must come first)
+from board import auth, profile, sidebar, state, style  # noqa: E402  (set_page_config must come first)
 
 auth.gate()  # no-op unless PANNET_REQUIRE_LOGIN is set
 state.ensure_initialised()
 style.apply()
 
 PAGES = [
-    st.Page("pages/1_data.py", title="1 Data", icon=":material/table:", url_path="data", default=True),
-    st.Page("pages/2_eligibility.py", title="2 Eligibility", icon=":material/checklist:", url_path="eligibility"),
-    st.Page("pages/3_matching.py", title="3 Matching", icon=":material/join_inner:", url_path="matching"),
-    st.Page("pages/4_survival.py", title="4 Survival", icon=":material/show_chart:", url_path="survival"),
-    st.Page("pages/5_report.py", title="5 Report", icon=":material/slideshow:", url_path="report"),
+    st.Page("app_pages/1_data.py", title="1 Data", icon=":material/table:", url_path="data", default=True),
+    st.Page("app_pages/2_eligibility.py", title="2 Eligibility", icon=":material/checklist:", url_path="eligibility"),
+    st.Page("app_pages/3_matching.py", title="3 Matching", icon=":material/join_inner:", url_path="matching"),
+    st.Page("app_pages/4_survival.py", title="4 Survival", icon=":material/show_chart:", url_path="survival"),
+    st.Page("app_pages/5_report.py", title="5 Report", icon=":material/slideshow:", url_path="report"),
 ]
 
 page = st.navigation(PAGES)
@@ -33,5 +33,4 @@ with profile.timed(f"run:{page.url_path or 'data'}", whole_run=True):
         sidebar.render(with_counts=page.url_path != "matching")
     sidebar.demo_banner()
     state.show_messages()
-    entry.mark()  # the page may run: the gate and the sidebar are in front of it
     page.run()

@@ -348,8 +348,7 @@ def run(args) -> dict:
             page = ctx.new_page()
             page.set_default_timeout(90_000)
             probe = Probe(page, server)
-            # open the app at its root (a fresh server that is first asked for /matching runs the page file
-            # alone, without app.py: Streamlit's pages/-directory fallback), then use the navigation
+            # open the app at its root, then use the navigation, as a user does
             page.goto(url)
             page.get_by_role("heading", name="Data", level=1).wait_for()
             wait_idle(page, 500)

@@ -57,9 +57,8 @@ def configuration_problem() -> str | None:
 def _only(view, title: str) -> None:
     """Run ``view`` as the app's only page and stop.
 
-    Calling ``st.navigation`` here (rather than just stopping) matters: a run
-    that never calls it would fall back to the ``pages/`` folder and show the
-    real pages without the gate.
+    Calling ``st.navigation`` here replaces the app's pages for this run, so the
+    URL of a real page shows the gate instead.
     """
     st.navigation([st.Page(view, title=title, url_path="signin", default=True)], position="hidden").run()
     st.stop()

@@ -19,7 +19,6 @@ import pandas as pd
 import streamlit as st
 
 from board import state
-from pannet_core.cohort import demo
 from pannet_core.io import privacy, reading, schema, validation
 from pannet_core.errors import PanNetError
 from pannet_core.settings import Settings
@@ -30,18 +29,6 @@ REJECTED = "pnb_rejected"        # TableEntry of the last upload that was not us
 INJECT = "pnb_inject_upload"     # (filename, bytes) put here is read like an upload on the next Data page run
 INJECT_SETTINGS = "pnb_inject_settings"  # (filename, bytes) read like a settings upload on the next Data page run
 SUFFIXES = ("csv", "xlsx", "txt", "tsv")
-
-
-@st.cache_data(show_spinner=False, max_entries=2)
-def _demo_frame() -> pd.DataFrame:
-    return demo.make_demo_cohort()
-
-
-def demo_entry() -> state.TableEntry:
-    """The synthetic demonstration cohort as a table entry."""
-    frame = _demo_frame()
-    return state.TableEntry(frame=frame, fingerprint=state.fingerprint(frame), source="demo",
-                            filename="synthetic demonstration cohort")
 
 
 def read_bytes(data: bytes, filename: str, column_map: dict | None = None,
@@ -156,7 +143,7 @@ def use_demo() -> None:
     """Go back to the synthetic demonstration cohort."""
     st.session_state.pop(UPLOAD_ERROR, None)
     st.session_state.pop(REJECTED, None)
-    state.set_table(demo_entry())
+    state.set_table(state.demo_entry())
 
 
 def drop_identity(columns: list[str]) -> None:

@@ -21,6 +21,7 @@ from typing import Any, Callable
 import pandas as pd
 import streamlit as st
 
+from pannet_core.cohort import demo
 from pannet_core.errors import PanNetError
 from pannet_core.settings import Settings, load_preset, preset_names
 
@@ -86,6 +87,18 @@ def fingerprint(frame: pd.DataFrame) -> str:
     return h.hexdigest()[:16]
 
 
+@st.cache_data(show_spinner=False, max_entries=2)
+def _demo_frame() -> pd.DataFrame:
+    return demo.make_demo_cohort()
+
+
+def demo_entry() -> TableEntry:
+    """The synthetic demonstration cohort as a table entry."""
+    frame = _demo_frame()
+    return TableEntry(frame=frame, fingerprint=fingerprint(frame), source="demo",
+                      filename="synthetic demonstration cohort")
+
+
 # --------------------------------------------------------------------------- settings
 def default_settings() -> Settings:
     """The 000 preset (primary tumour resection), or the first preset there is."""
@@ -148,10 +161,8 @@ def show_messages() -> None:
 
 # --------------------------------------------------------------------------- table
 def table() -> TableEntry | None:
-    """The session's table; the demo cohort when nothing was uploaded (None if demo.py is missing)."""
+    """The session's table; the demo cohort when nothing was uploaded."""
     if TABLE not in st.session_state:
-        from board.data import demo_entry
-
         st.session_state[TABLE] = demo_entry()
     return st.session_state[TABLE]
 

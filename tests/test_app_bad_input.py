@@ -33,8 +33,8 @@ from pannet_core.settings import load_preset  # noqa: E402
 ROOT = Path(__file__).resolve().parents[1]
 APP = str(ROOT / "app.py")
 MESSY = ROOT / "tests" / "data" / "messy"
-PAGES = ["pages/1_data.py", "pages/2_eligibility.py", "pages/3_matching.py", "pages/4_survival.py",
-         "pages/5_report.py"]
+PAGES = ["app_pages/1_data.py", "app_pages/2_eligibility.py", "app_pages/3_matching.py", "app_pages/4_survival.py",
+         "app_pages/5_report.py"]
 DEMO = make_demo_cohort()
 
 

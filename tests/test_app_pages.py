@@ -25,8 +25,8 @@ from pannet_core.io.reading import read_table  # noqa: E402
 from pannet_core.settings import load_preset  # noqa: E402
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
-PAGES = ["pages/1_data.py", "pages/2_eligibility.py", "pages/3_matching.py", "pages/4_survival.py",
-         "pages/5_report.py"]
+PAGES = ["app_pages/1_data.py", "app_pages/2_eligibility.py", "app_pages/3_matching.py", "app_pages/4_survival.py",
+         "app_pages/5_report.py"]
 DEMO = make_demo_cohort()
 
 

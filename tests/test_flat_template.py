@@ -5,7 +5,7 @@ import plotly.graph_objects as go
 import plotly.io as pio
 from plotly.subplots import make_subplots
 
-from board import flat_template
+from board.screen import flat_template
 
 
 def _figure() -> dict:

@@ -2,7 +2,9 @@
 import plotly.io
 import pytest
 
-from board import cached, figs, km_figures
+from board import cached, figs
+from board.screen import km as km_figures
+from board.screen import layout
 from pannet_core import pipeline
 from pannet_core.settings import CI_TYPES
 
@@ -16,22 +18,27 @@ def _result(fitted_demo, **survival):
     return pipeline.analyse(s.with_values("survival", **survival), prepared, fit)
 
 
+def _screen(result, which, show_ci):
+    """What ``figs.km(..., screen=True)`` draws, without its cache."""
+    return km_figures.km(result, which, show_ci, figs.km_builder(result, which, True))
+
+
 def _scratch(result, which, show_ci):
-    return figs.from_dict(figs.km_screen_dict(figs.km_builder(result, which, show_ci)))
+    return layout.from_dict(figs.km_screen_dict(figs.km_builder(result, which, show_ci)))
 
 
 @pytest.mark.parametrize("other", OTHERS, ids=["preset", "truncated", "horizons_90", "horizon_10y"])
 def test_written_in_bands_equal_a_figure_built_from_scratch(fitted_demo, other, monkeypatch):
     km_figures._base.clear()
-    scratch = figs.km_screen_dict
+    scratch = layout.km_dict
     built = []
-    monkeypatch.setattr(figs, "km_screen_dict", lambda b: built.append(b) or scratch(b))
+    monkeypatch.setattr(layout, "km_dict", lambda f: built.append(f) or scratch(f))
     sent = {which: set() for which in WHICH}
     for ci in CI_TYPES:
         result = _result(fitted_demo, ci=ci, **other)
         for which in WHICH:
             for show_ci in (True, False):
-                got, want = km_figures.km(result, which, show_ci), _scratch(result, which, show_ci)
+                got, want = _screen(result, which, show_ci), _scratch(result, which, show_ci)
                 assert got.to_plotly_json() == want.to_plotly_json(), (ci, which, show_ci)
                 text = plotly.io.to_json(got, validate=False)  # what Streamlit sends
                 assert text == plotly.io.to_json(want, validate=False)
@@ -46,12 +53,12 @@ def test_a_built_figure_is_not_reused_for_other_settings_or_changed_by_a_copy(fi
     """Settings other than the CI type get their own figure; writing into a copy leaves the built one alone."""
     km_figures._base.clear()
     plain = _result(fitted_demo, ci="plain")
-    first = km_figures.km(plain, "matched", True).to_plotly_json()
+    first = _screen(plain, "matched", True).to_plotly_json()
     for other in OTHERS[1:]:
         r = _result(fitted_demo, ci="log", **other)
-        assert km_figures.km(r, "matched", True).to_plotly_json() == _scratch(r, "matched", True).to_plotly_json()
-    km_figures.km(_result(fitted_demo, ci="log-log"), "matched", True)
-    assert km_figures.km(plain, "matched", True).to_plotly_json() == first
+        assert _screen(r, "matched", True).to_plotly_json() == _scratch(r, "matched", True).to_plotly_json()
+    _screen(_result(fitted_demo, ci="log-log"), "matched", True)
+    assert _screen(plain, "matched", True).to_plotly_json() == first
 
 
 def test_the_settings_key_ignores_only_the_ci_type(fitted_demo):

@@ -1,7 +1,7 @@
 """The love plot's screen copy carries the left margin plotly.js's automargin gives its labels."""
 import pytest
 
-from board import label_margin
+from board.screen import label_margin, layout
 from pannet_core.figures.style import FONT_FAMILY
 
 FONT = {"family": FONT_FAMILY, "size": 18}
@@ -51,18 +51,18 @@ def test_no_risk_table_margin_for_another_axis():
 
 @needs_font
 def test_km_screen_figure_carries_the_risk_table_margin():
-    from board import data, figs
+    from board import figs, state
     from board.state import DEFAULT_PRESET
     from pannet_core.report import export
     from pannet_core import pipeline
     from pannet_core.settings import load_preset
 
     s = load_preset(DEFAULT_PRESET)
-    prepared = pipeline.prepare(s, data.demo_entry().frame)
+    prepared = pipeline.prepare(s, state.demo_entry().frame)
     result = pipeline.analyse(s, prepared, pipeline.fit_scores(s, prepared))
     build = lambda: export.km_figure_of(result, "matched", show_ci=True)  # noqa: E731
     d = figs.km_screen_dict(build)
-    plain = figs.screen_dict(build(), figs.KM_HEIGHT, True, title=None, margin={"t": 90})
+    plain = layout.screen_dict(build(), figs.KM_HEIGHT, True, title=None, margin={"t": 90})
     assert plain["layout"]["margin"]["l"] == 90  # the figure as designed ...
     assert d["layout"]["margin"]["l"] == label_margin.risk_table_margin(d["layout"]) > 90  # ... and on screen
     d["layout"]["margin"]["l"] = 90
@@ -84,7 +84,7 @@ def test_km_screen_figure_keeps_meta_in_one_item_lists_and_its_export_size():
     d = figs.km_screen_dict(lambda: go.Figure(fig))
     assert d["data"][0]["meta"] == [{"role": "km", "group": "treated"}]
     assert d["layout"]["meta"] == [{"export_width": 1600, "export_height": 1000}]
-    screen = figs.from_dict(d)
+    screen = layout.from_dict(d)
     assert figures_style.export_size(screen, default=(1, 1)) == (1600, 1000)
     assert export.plotly_config("x", screen)["toImageButtonOptions"]["width"] == 1600
     assert fig.layout.meta == {"export_width": 1600, "export_height": 1000}  # the exported figure keeps its dict

@@ -73,7 +73,7 @@ async def _upload(page, label: str, name: str, data: bytes, mime: str, done_text
 
 
 async def _observe(page) -> dict:
-    # The Matching fragment writes the sidebar's counts after its results (pages/3_matching.py), and
+    # The Matching fragment writes the sidebar's counts after its results (app_pages/3_matching.py), and
     # under load they can land after _idle's quiet spell: read the page once the sidebar shows all its
     # counts and the same number of pairs as the matched-count line (both from the same run).
     await page.wait_for_function(

@@ -1,8 +1,8 @@
 """A deep link as the very first request to a fresh server still goes through app.py.
 
-Streamlit serves the ``pages/`` folder on its own until ``app.py`` has called
-``st.navigation`` once; without ``board/entry.py`` the first visit to ``/matching``
-ran that page bare: no sign-in gate, no shared sidebar, no demo banner.
+The page files live in ``app_pages/``, which Streamlit never serves on its own, so
+``/matching`` can only be reached through ``app.py``'s ``st.navigation``: behind the
+sign-in gate, with the shared sidebar and the demo banner.
 """
 from __future__ import annotations
 
@@ -26,9 +26,8 @@ def test_first_request_deep_link_gets_the_sidebar_and_banner(browser, fresh_serv
         context, page = _open_first(browser, url)
         try:
             page.get_by_text("synthetic demonstration data", exact=False).first.wait_for()
-            titles = page.locator("h1").all_inner_texts()
-            assert "Propensity-score matching" not in titles  # sent to the start page, through app.py
-            # app.py's own navigation (five pages), not Streamlit's pages/-folder list (which adds "app")
+            page.get_by_role("heading", name="Propensity-score matching", level=1).wait_for()
+            # app.py's own navigation (five pages), not a folder listing of Streamlit's (which would add "app")
             assert page.locator('[data-testid="stSidebarNavLink"]').count() == 5
         finally:
             context.close()

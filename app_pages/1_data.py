@@ -6,9 +6,7 @@ from board.sidebar import preset_label
 from pannet_core.io import schema
 from pannet_core.errors import PanNetError
 from pannet_core.settings import preset_names
-from board.entry import require_app
 
-require_app()  # a bare deep link on a fresh server: through app.py first (board/entry.py)
 
 st.title("Data")
 state.show_messages()  # messages queued by a widget callback (app.py shows them first when it runs)
@@ -24,7 +22,8 @@ with left:
     if upload is not None and st.session_state.get("pnb_upload_id") != upload.file_id:
         st.session_state["pnb_upload_id"] = upload.file_id
         if data.handle_upload(upload.getvalue(), upload.name):
-            st.success(f"Loaded {upload.name}: {len(state.table().frame)} rows.")
+            state.flash("success", f"Loaded {upload.name}: {len(state.table().frame)} rows.")
+            st.rerun()  # the sidebar and banner were drawn for the previous table
     injected = st.session_state.pop(data.INJECT, None)  # (filename, bytes) from a test or a script
     if injected is not None:
         data.handle_upload(injected[1], injected[0])
@@ -58,7 +57,8 @@ with right:
     if saved is not None and st.session_state.get("pnb_settings_id") != saved.file_id:
         st.session_state["pnb_settings_id"] = saved.file_id
         if data.handle_settings_upload(saved.getvalue(), saved.name):
-            st.success(f"Settings loaded from {saved.name}.")
+            state.flash("success", f"Settings loaded from {saved.name}.")
+            st.rerun()  # the sidebar was drawn for the previous settings
     injected = st.session_state.pop(data.INJECT_SETTINGS, None)
     if injected is not None:
         data.handle_settings_upload(injected[1], injected[0])

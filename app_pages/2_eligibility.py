@@ -6,9 +6,7 @@ from pannet_core.cohort import eligibility
 from pannet_core import figures
 from pannet_core.io import schema
 from pannet_core.settings import Rule
-from board.entry import require_app
 
-require_app()  # a bare deep link on a fresh server: through app.py first (board/entry.py)
 
 st.title("Eligibility")
 state.show_messages()  # messages queued by a widget callback (app.py shows them first when it runs)

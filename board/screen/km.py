@@ -5,11 +5,10 @@ confidence interval.  In a Kaplan-Meier figure (``pannet_core.figures.km``) thos
 kinds of traces: the two band traces of each group (``meta.role`` "ci": upper, then lower) and
 the group's marks at the horizons (role "horizon": error bars and hover texts).  The curves,
 censoring marks, numbers at risk, median lines, P value and hazard ratio are the same for every
-type.  Building a figure with plotly costs ~55 ms (``make_subplots`` and trace validation), three
-per change, all before the first chart can leave the server.  Here each screen figure is built
-once, as :mod:`board.figs` draws it, for every settings and table that differ only in the CI
-type, and a new type's bands and marks are written into a copy of its dict (~1 ms), computed by
-the functions the figure builder uses (``figures_km.band_xy`` / ``horizon_points``).
+type.  Building a figure with plotly (``make_subplots``, trace validation) is the slow part of a
+change, so each screen figure is built once for every settings and table that differ only in the
+CI type, and a new type's bands and marks are written into a copy of its dict, computed by the
+functions the figure builder uses (``figures_km.band_xy`` / ``horizon_points``).
 
 The same built figure serves the "Show confidence bands" toggle: without bands the figure is
 the one with bands minus the four band traces (nothing else in it depends on the toggle).
@@ -26,7 +25,8 @@ import copy
 import plotly.graph_objects as go
 import streamlit as st
 
-from board import cached, figs, state
+from board import cached, state
+from board.screen import layout
 from pannet_core.report import export
 from pannet_core.figures import km as figures_km
 from pannet_core.figures.style import DEFAULT_LABELS
@@ -67,15 +67,17 @@ def write_ci(d: dict, result, which: str) -> dict:
     return d
 
 
-def screen_dict(result, which: str, show_ci: bool) -> dict:
-    """``figs.km_screen_dict`` of ``result.<which>`` (not shared), from the cached figure of its settings but the CI type."""
+def screen_dict(result, which: str, show_ci: bool, build_with_bands) -> dict:
+    """:func:`layout.km_dict` of ``result.<which>`` (not shared), from the cached figure of its settings but the CI type.
+
+    ``build_with_bands()`` builds the figure with confidence bands, when none is cached."""
     entry = state.table()
     base = _base(which, cached.key_but_ci(result.settings), entry.fingerprint if entry else "",
-                 lambda: figs.km_screen_dict(figs.km_builder(result, which, True)))
+                 lambda: layout.km_dict(build_with_bands()))
     d = dict(base, data=[t for t in base["data"] if show_ci or _role(t).get("role") != "ci"])
     return write_ci(copy.deepcopy(d), result, which)
 
 
-def km(result, which: str, show_ci: bool) -> go.Figure:
-    """``figs.km(result, which, show_ci, screen=True)``'s figure."""
-    return figs.from_dict(screen_dict(result, which, show_ci))
+def km(result, which: str, show_ci: bool, build_with_bands) -> go.Figure:
+    """The screen figure of :func:`screen_dict`."""
+    return layout.from_dict(screen_dict(result, which, show_ci, build_with_bands))

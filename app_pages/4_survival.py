@@ -6,9 +6,7 @@ import streamlit as st
 
 from board import cached, figs, fmt, state, tables
 from pannet_core.settings import CI_TYPES
-from board.entry import require_app
 
-require_app()  # a bare deep link on a fresh server: through app.py first (board/entry.py)
 
 st.title("Survival")
 state.show_messages()  # messages queued by a widget callback (app.py shows them first when it runs)

@@ -14,9 +14,7 @@ import streamlit as st
 
 from board import cached, figs, fmt, matching_ui, profile, sidebar, state, tables
 from pannet_core.settings import CALIPER_SCALES, NUMERIC_SUMMARIES, ORDERS
-from board.entry import require_app
 
-require_app()  # a bare deep link on a fresh server: through app.py first (board/entry.py)
 
 st.title("Propensity-score matching")
 state.show_messages()  # messages queued by a widget callback (app.py shows them first when it runs)

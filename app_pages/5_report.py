@@ -5,9 +5,7 @@ from board import cached, state, tables
 from pannet_core.report import export, results as results_mod
 from pannet_core.figures import style as figures_style
 from pannet_core.errors import PanNetError
-from board.entry import require_app
 
-require_app()  # a bare deep link on a fresh server: through app.py first (board/entry.py)
 
 st.title("Report")
 state.show_messages()  # messages queued by a widget callback (app.py shows them first when it runs)
