@@ -27,6 +27,7 @@ from pannet_core.stats import matching as _matching
 from pannet_core.stats import propensity as _propensity
 from pannet_core.stats import survival as _survival
 from pannet_core.stats.design import design_matrix
+from pannet_core.stats.mortality import ninety_day_mortality
 from pannet_core.errors import PanNetError
 from pannet_core.stats.cox_models import CoxModels, cox_models, truncate_at_risk
 from pannet_core.cohort.generic import missing_as_level, prepare_generic
@@ -244,7 +245,6 @@ def _expand_matched(data: pd.DataFrame, mres) -> pd.DataFrame:
 
 
 def _pannet_extras(settings: Settings, prepared: Prepared, data: pd.DataFrame, matched_rows: pd.DataFrame) -> dict:
-    from pannet_core.cohort import prepare as _cohort
     from pannet_core.stats import table1 as _table1
 
     p = settings.propensity
@@ -255,7 +255,7 @@ def _pannet_extras(settings: Settings, prepared: Prepared, data: pd.DataFrame, m
     t1m = _table1.table1(matched_rows, matched_rows["treated"].to_numpy(bool), variables, list(p.categorical),
                          threshold=b.threshold, numeric_summary=b.numeric_summary)
     extras = {"table1": t1, "table1_matched": t1m,
-              "ninety_day": _cohort.ninety_day_mortality(matched_rows)}
+              "ninety_day": ninety_day_mortality(matched_rows)}
     if settings.cox.covariates:
         extras["cox_models"] = cox_models(data, settings.cox.covariates, settings.cox.categorical,
                                           p_enter=settings.cox.p_enter,

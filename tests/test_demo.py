@@ -88,7 +88,7 @@ def test_surgery_details_and_deaths(cohort):
     by_type = sg.loc[cd >= 2, "primary_resection_type"].value_counts()
     assert by_type["pancreaticoduodenectomy"] == 5 and by_type["distal"] == 14
     assert int(a["event"].sum()) == PUB["cohort"]["deaths"]
-    from pannet_core.cohort.timezero import ninety_day_mortality
+    from pannet_core.stats.mortality import ninety_day_mortality
     nd = ninety_day_mortality(a).set_index("group")
     assert nd.loc["treated", "deaths"] == s["ninety_day_deaths_treated"]
     delay = (sg["primary_resection_date"] - sg["stage4_date"]).dt.days / 365.25

@@ -2,7 +2,7 @@
 import numpy as np
 import pandas as pd
 
-from pannet_core.io.validation import _all_missing, _dates_after, _dates_before, _duplicated, _strictly_increasing
+from pannet_core.io.validation import _all_missing, _dates_after, _dates_before, _duplicated, strictly_increasing
 
 
 def _dates(rng, n):
@@ -48,6 +48,6 @@ def test_duplicated_equals_pandas_with_and_without_the_increasing_shortcut():
     for s in cases:
         want = (s.duplicated(keep="first") & s.notna()).to_numpy()
         assert _duplicated(s).tolist() == want.tolist(), s
-    assert _strictly_increasing(cases[0]) and _strictly_increasing(cases[3]) and _strictly_increasing(cases[5])
-    assert not _strictly_increasing(cases[1]) and not _strictly_increasing(cases[2])
-    assert not _strictly_increasing(cases[6]) and not _strictly_increasing(cases[9])
+    assert strictly_increasing(cases[0]) and strictly_increasing(cases[3]) and strictly_increasing(cases[5])
+    assert not strictly_increasing(cases[1]) and not strictly_increasing(cases[2])
+    assert not strictly_increasing(cases[6]) and not strictly_increasing(cases[9])

@@ -27,9 +27,9 @@ from pannet_core.io.schema import BY_NAME
 from pannet_core.cohort.eligibility import eligible_rows
 from pannet_core.errors import PanNetError, SettingsError
 from pannet_core.cohort.timezero import READS as TIME_ZERO_READS
-from pannet_core.io.validation import _strictly_increasing
+from pannet_core.io.validation import strictly_increasing
 from pannet_core.cohort.timezero import STEP as TIME_ZERO_STEP
-from pannet_core.cohort.timezero import build_analysis, ids_where, ninety_day_mortality  # noqa: F401  (re-exported)
+from pannet_core.cohort.timezero import build_analysis, ids_where  # noqa: F401  (re-exported)
 
 COMPLETE_STEP = "complete_covariates"
 FRONT = ["patient_id", "treated", "baseline_date", "time", "event"]
@@ -96,7 +96,7 @@ def _unique(ids: pd.Series) -> bool:
     Registry exports usually list patients by id: present ids strictly increasing repeat none
     (validation's neighbour comparison), so the ids are unique unless two are missing.
     """
-    if _strictly_increasing(ids):
+    if strictly_increasing(ids):
         return int(ids.isna().sum()) < 2
     return ids.is_unique
 

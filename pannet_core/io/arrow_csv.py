@@ -100,18 +100,12 @@ def regular_bytes(data) -> bool:
 
 
 def _has_blank_line(data) -> bool:
-    """``re.search(rb"\\n\\r?\\n", data) is not None``, by pyarrow's regex engine when there is one.
+    """``re.search(rb"\\n\\r?\\n", data) is not None``, by pyarrow's regex engine.
 
-    RE2 on the bytes as one binary value is ~3x faster than Python's ``re`` here
-    and does not hold the GIL (the CSV prefetch runs this beside the imports).
+    RE2 on the bytes as one binary value does not hold the GIL (the CSV prefetch runs this beside the imports).
     """
-    try:
-        import pyarrow as pa
-        import pyarrow.compute as pc
-    except ImportError:  # pragma: no cover - pyarrow ships with pandas 3 installs
-        import re
-
-        return re.search(rb"\n\r?\n", data) is not None
+    import pyarrow as pa
+    import pyarrow.compute as pc
     offsets = pa.py_buffer((0).to_bytes(8, "little") + len(data).to_bytes(8, "little"))
     whole = pa.Array.from_buffers(pa.large_binary(), 1, [None, offsets, pa.py_buffer(data)])
     return bool(pc.match_substring_regex(whole, "\n\r?\n")[0].as_py())
@@ -135,14 +129,11 @@ def read_strings(raw, delim: str, width: int):
     -------
     pyarrow.Table or None
         Columns ``f0, f1, ...`` of type ``large_string`` (what pandas' ``str``
-        dtype stores), or None when pyarrow is missing, fails to parse the text
+        dtype stores), or None when pyarrow fails to parse the text
         or finds fewer than two columns.
     """
-    try:
-        import pyarrow as pa
-        import pyarrow.csv as pacsv
-    except ImportError:  # pragma: no cover - pyarrow ships with pandas 3 installs
-        return None
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
     try:
         table = pacsv.read_csv(
             pa.py_buffer(raw),

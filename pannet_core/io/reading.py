@@ -37,7 +37,7 @@ from pannet_core.io.schema import BY_NAME, CANONICAL_COLUMNS, VALUE_INDEX, Probl
 
 _DELIM_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "vertical bar"}
 _SNIFF_LINES = arrow_csv.SNIFF_LINES
-_PROBLEMS_ATTR = "pannet_problems"
+PROBLEMS_ATTR = "pannet_problems"
 _CLEAN_ATTR = "pannet_clean_header"
 _DATE_FIX = ("Write the date as 2019-05-31 (or 31/05/2019, 31.05.2019, 20190531), with a four-digit year, "
              "or leave the cell empty if it is not known.")
@@ -263,10 +263,7 @@ def _parse_csv_arrow(text: str, delim: str, data: bytes | None = None) -> pd.Dat
     (:func:`pannet_core.io.arrow_csv.start_prefetch`) is used when it was made
     from these very bytes.
     """
-    try:
-        import pyarrow as pa
-    except ImportError:  # pragma: no cover - pyarrow ships with pandas 3 installs
-        return None
+    import pyarrow as pa
     offset = 3 if data is not None and data.startswith(arrow_csv.UTF8_BOM) else 0
     pre = None
     if data is not None and text:
@@ -351,11 +348,7 @@ def _excel_cell(v: Any) -> Any:
 
 
 def _parse_xlsx(data: bytes, name: str, notes: list[str]) -> tuple[list[str], pd.DataFrame]:
-    try:
-        import openpyxl
-    except ImportError:  # pragma: no cover - openpyxl is a runtime requirement
-        raise PanNetError("Reading Excel files needs the package openpyxl.",
-                          "Install it (pip install openpyxl) or save the table as CSV.") from None
+    import openpyxl
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as z:
             names = set(z.namelist())
@@ -461,7 +454,7 @@ def _parse_floats(t: pd.Series) -> np.ndarray:
         return t.astype("float64").to_numpy()
 
 
-def _to_float(t: pd.Series) -> pd.Series:
+def to_float(t: pd.Series) -> pd.Series:
     """Text to float64 (NaN where not a plain number); fast on Arrow-backed strings."""
     ok = t.str.fullmatch(_NUM_RX).fillna(False).astype(bool).to_numpy()
     out = np.full(len(t), np.nan)
@@ -717,13 +710,13 @@ def read_table(source: Any, filename: str | None = None, column_map: dict | None
     mapping, unmapped, is_dict = _map_headers(names, column_map, dictionary, notes)
     if not is_dict:
         frame = raw.copy()
-        frame.attrs[_PROBLEMS_ATTR] = []
+        frame.attrs[PROBLEMS_ATTR] = []
         return ReadResult(frame=frame, mapping={}, unmapped=unmapped, notes=notes, raw=raw, problems=[],
                           dictionary=False)
     raw = _rename(raw, mapping, unmapped, notes)
     frame, problems = _coerce_frame(raw, stripped=True)  # raw's text cells are stripped already
     notes.extend(p.problem for p in problems if p.row is None)
-    frame.attrs[_PROBLEMS_ATTR] = list(problems)
+    frame.attrs[PROBLEMS_ATTR] = list(problems)
     return ReadResult(frame=frame, mapping=mapping, unmapped=unmapped, notes=notes, raw=raw,
                       problems=list(problems), dictionary=True)
 
@@ -811,7 +804,7 @@ def _coerce_number(col: str, s: pd.Series, integer: bool, stripped: bool = False
     else:
         t = _text(s, stripped)
         t2 = _unit_strip(t, f.unit).str.replace(r"^([+-]?\d*),(\d+)$", r"\1.\2", regex=True)
-        num = _to_float(t2)
+        num = to_float(t2)
         if col in VALUE_INDEX and VALUE_INDEX[col]:
             syn = pd.to_numeric(_lookup(t, VALUE_INDEX[col]), errors="coerce")
             num = num.fillna(syn)

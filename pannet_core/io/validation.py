@@ -24,8 +24,8 @@ import numpy as np
 import pandas as pd
 
 from pannet_core.errors import PanNetError
-from pannet_core.cohort.generic import _binary
-from pannet_core.io.reading import _PROBLEMS_ATTR, _to_float, coerce_to_schema
+from pannet_core.io.coding import binary_codes
+from pannet_core.io.reading import PROBLEMS_ATTR, to_float, coerce_to_schema
 from pannet_core.io.schema import BY_NAME, FIELDS, REQUIRED, REQUIRED_ONE_OF, Problem
 
 __all__ = ["Problem", "validate", "validation_report", "is_usable"]
@@ -131,12 +131,12 @@ def _duplicated(ids: pd.Series) -> np.ndarray:
     strictly increasing none repeats, which one comparison of neighbours
     shows (~10x faster than hashing 200,000 text ids).
     """
-    if _strictly_increasing(ids):
+    if strictly_increasing(ids):
         return np.zeros(len(ids), dtype=bool)
     return (ids.duplicated(keep="first") & ids.notna()).to_numpy()
 
 
-def _strictly_increasing(s: pd.Series) -> bool:
+def strictly_increasing(s: pd.Series) -> bool:
     """Whether the non-missing values of ``s`` are strictly increasing (False when not cheaply known)."""
     if isinstance(s.dtype, pd.StringDtype) and hasattr(s.array, "_pa_array"):
         import pyarrow as pa
@@ -280,7 +280,7 @@ def _check_numbers(typed: pd.DataFrame) -> list[Problem]:
 
 
 def _validate_pannet(frame: pd.DataFrame, today: pd.Timestamp, typed: bool = False) -> list[Problem]:
-    probs: list[Problem] = list(frame.attrs.get(_PROBLEMS_ATTR, ()))
+    probs: list[Problem] = list(frame.attrs.get(PROBLEMS_ATTR, ()))
     # read_table's frame is already converted (a second conversion returns it unchanged, without problems)
     typed, coerce_probs = (frame, []) if typed else coerce_to_schema(frame)
     probs += _check_required(typed) + coerce_probs
@@ -296,12 +296,12 @@ def _coding(frame: pd.DataFrame, col: str, role: str, chosen) -> tuple[np.ndarra
     """How ``run`` reads a treatment or event column: 1, 0, or -1 where empty, per row.
 
     Returns ``(codes, None)``, or ``(None, error)`` with the message ``run`` would stop with when it
-    cannot tell which value means treated / event (:func:`generic._binary`).
+    cannot tell which value means treated / event (:func:`~pannet_core.io.coding.binary_codes`).
     """
     s = frame[col]
     known = s.notna().to_numpy()
     try:
-        codes = _binary(s[known], col, role, chosen)
+        codes = binary_codes(s[known], col, role, chosen)
     except PanNetError as e:
         return None, e
     out = np.full(len(s), -1, dtype=np.int8)
@@ -372,7 +372,7 @@ def _validate_generic(frame: pd.DataFrame, settings) -> list[Problem]:
             t = raw.astype(float)
         else:
             text = raw.astype("str").str.strip().str.replace(r"^([+-]?\d*),(\d+)$", r"\1.\2", regex=True)
-            t = _to_float(text)
+            t = to_float(text)
         vals = raw.to_numpy(dtype=object)
         a = t.to_numpy(dtype=float, na_value=np.nan)
         text_bad = raw.notna().to_numpy() & ~np.isfinite(a)

@@ -305,12 +305,8 @@ def column_texts(frame: pd.DataFrame, tail: list | None = None) -> dict:
     dict
         Column name -> ``(column, text)``: the column (a Series) and its cells
         as written, an Arrow ``large_string`` array; and the joined tail.  Empty
-        without pyarrow or for a frame :func:`write_csv` hands to pandas.
+        for a frame :func:`write_csv` hands to pandas.
     """
-    try:
-        import pyarrow  # noqa: F401
-    except ImportError:  # pragma: no cover - pyarrow ships with pandas 3 installs
-        return {}
     if not frame.columns.is_unique or len(frame) == 0:
         return {}
     texts = _column_texts(frame, parallel=False)
@@ -375,26 +371,21 @@ def write_csv(frame: pd.DataFrame, path: str | Path, known: dict | None = None) 
         return
     n = len(frame)
     try:
-        import pyarrow  # noqa: F401
-    except ImportError:  # pragma: no cover - pyarrow ships with pandas 3 installs
-        pass
-    else:
+        columns = _arrow_columns(frame, known)
+    except (OSError, MemoryError):
+        raise
+    except Exception:  # noqa: BLE001 - anything unusual in pyarrow: the list path below
+        columns = None
+    if columns is not None:
         try:
-            columns = _arrow_columns(frame, known)
+            with open(path, "wb") as fh:
+                fh.write((",".join(_quote_all(names)) + "\n").encode("utf-8"))
+                _write_arrow(fh, columns, n)
+            return
         except (OSError, MemoryError):
             raise
-        except Exception:  # noqa: BLE001 - anything unusual in pyarrow: the list path below
-            columns = None
-        if columns is not None:
-            try:
-                with open(path, "wb") as fh:
-                    fh.write((",".join(_quote_all(names)) + "\n").encode("utf-8"))
-                    _write_arrow(fh, columns, n)
-                return
-            except (OSError, MemoryError):
-                raise
-            except Exception:  # noqa: BLE001 - the list path below rewrites the whole file
-                pass
+        except Exception:  # noqa: BLE001 - the list path below rewrites the whole file
+            pass
     formatters = [_formatter(frame.iloc[:, k]) for k in range(frame.shape[1])]
     if any(f is None for f in formatters):
         frame.to_csv(path, index=False)

@@ -135,16 +135,6 @@ def caliper_width(values: np.ndarray, caliper: float | None, caliper_scale: str)
 
 
 # --------------------------------------------------------------------------- helpers
-def _find(parent: list, i: int) -> int:
-    """Union-find root with path compression (iterative)."""
-    root = i
-    while parent[root] != root:
-        root = parent[root]
-    while parent[i] != root:
-        parent[i], i = root, parent[i]
-    return root
-
-
 def _match_cell_without_replacement(tpos, cpos, x, width, ratio):
     """Greedy matching without replacement inside one exact cell.
 
