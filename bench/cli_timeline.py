@@ -31,7 +31,7 @@ sys.path.insert(0, str(ROOT))
 #: module -> functions timed (wrapped once the module has finished importing)
 STEPS = {
     "pannet_core.io.arrow_csv": ("regular_bytes", "read_strings", "plain_ascii", "header_and_clean_body"),
-    "pannet_core.io.reading": ("read_table", "_decode", "_parse_csv", "_type_raw", "_coerce_frame"),
+    "pannet_core.io.reading": ("read_table", "decode_text", "parse_csv", "type_raw_columns", "coerce_frame"),
     "pannet_core.pipeline": ("prepare", "fit_scores", "analyse"),
     "pannet_core.report.results": ("results_json", "matched_cohort_frame", "excluded_patients_frame"),
     "pannet_core.report.csv_writer": ("write_csv", "column_texts"),

@@ -109,7 +109,7 @@ def test_prefetched_read_decodes_only_the_head(tmp_path, bom, monkeypatch):
         path.write_bytes(arrow_csv.UTF8_BOM + path.read_bytes())
     plain = read_table(path)
     decoded = []
-    monkeypatch.setattr(reading, "_decode", lambda *a: decoded.append(a) or pytest.fail("whole text decoded"))
+    monkeypatch.setattr(reading, "decode_text", lambda *a: decoded.append(a) or pytest.fail("whole text decoded"))
     arrow_csv.start_prefetch(path)
     pre = read_table(path)
     arrow_csv.wait_prefetch()
@@ -120,17 +120,17 @@ def test_prefetched_read_decodes_only_the_head(tmp_path, bom, monkeypatch):
 
 
 def test_prefetched_head_is_a_prefix_with_the_sniffed_lines(tmp_path):
-    from pannet_core.io import reading
+    from pannet_core.io import sources
 
     path = _latin_csv(tmp_path, "utf-8")
     arrow_csv.start_prefetch(path)
     data = arrow_csv.prefetched_bytes(path)
-    head = reading._prefetched_head(data, "x.csv")
+    head = sources.prefetched_head(data, "x.csv")
     text = data.decode("utf-8-sig")
     assert head is not None and text.startswith(head) and len(head) < len(text)
     assert arrow_csv.head_lines(head, arrow_csv.SNIFF_LINES) == arrow_csv.head_lines(text, arrow_csv.SNIFF_LINES)
     assert head[:65536] == text[:65536]
-    assert reading._prefetched_head(bytes(bytearray(data)), "x.csv") is None  # not the prefetched bytes object
+    assert sources.prefetched_head(bytes(bytearray(data)), "x.csv") is None  # not the prefetched bytes object
     arrow_csv.wait_prefetch()
 
 
@@ -156,7 +156,7 @@ def test_unused_prefetched_parse_falls_back_to_the_whole_text(tmp_path, monkeypa
     assert arrow_csv.parsed_as_text(arrow_csv.prefetched_bytes(path))
     monkeypatch.setattr(arrow_csv, "take_prefetched", lambda *a: None)  # ... but its parse is not taken
     monkeypatch.setattr(arrow_csv, "read_strings", lambda *a: None)  # and pandas' C parser reads the whole text
-    monkeypatch.setattr(reading, "_decode", lambda *a: pytest.fail("_decode called"))
+    monkeypatch.setattr(reading, "decode_text", lambda *a: pytest.fail("decode_text called"))
     texts = []
     real_read_csv = pd.read_csv
     monkeypatch.setattr(pd, "read_csv", lambda buf, **kw: texts.append(buf.getvalue()) or real_read_csv(buf, **kw))

@@ -6,7 +6,7 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from pannet_core.io import arrow_text, reading
+from pannet_core.io import arrow_text, coercion
 
 CELLS = ["2019-05-31", "2019-02-29", "2020-02-29", "2000-02-29", "1900-02-29", "2100-02-28", "2019-04-31",
          "2019-04-30", "2019-13-01", "2019-00-10", "2019-05-00", "1799-12-31", "1800-01-01", "2200-12-31",
@@ -17,11 +17,11 @@ CELLS = ["2019-05-31", "2019-02-29", "2020-02-29", "2000-02-29", "1900-02-29", "
 def _general(monkeypatch, col, s):
     with monkeypatch.context() as m:
         m.setattr(arrow_text, "iso_dates", lambda s: None)
-        return reading._coerce_date(col, s, stripped=True)
+        return coercion._coerce_date(col, s, stripped=True)
 
 
 def _same(monkeypatch, s):
-    fast, probs = reading._coerce_date("birth_date", s, stripped=True)
+    fast, probs = coercion._coerce_date("birth_date", s, stripped=True)
     slow, slow_probs = _general(monkeypatch, "birth_date", s)
     pd.testing.assert_series_equal(fast, slow, check_exact=True)
     assert fast.dtype == "datetime64[ns]"

@@ -1,8 +1,8 @@
-"""reading._head_is_not_numbers: _all_match's quick look, decided before dropping missing cells."""
+"""raw_types._head_is_not_numbers: _all_match's quick look, decided before dropping missing cells."""
 import numpy as np
 import pandas as pd
 
-from pannet_core.io.reading import _NUM_RX, _all_match, _as_numbers, _head_is_not_numbers
+from pannet_core.io.raw_types import _NUM_RX, _all_match, _as_numbers, _head_is_not_numbers
 
 
 def _col(values):
@@ -40,18 +40,18 @@ def test_same_answer_as_the_quick_look_of_all_match():
 
 
 def test_rows_to_keep_drops_only_trailing_empty_rows():
-    from pannet_core.io.reading import _rows_to_keep
+    from pannet_core.io.headers import rows_to_keep
 
     f = pd.DataFrame({0: pd.array(["a", None, "b", None, None], dtype="str"),
                       1: pd.array([None, None, None, None, None], dtype="str")})
-    assert _rows_to_keep(f) == 3
-    assert _rows_to_keep(f.iloc[:3]) == 3
-    assert _rows_to_keep(f.iloc[3:]) == 0
-    assert _rows_to_keep(f.iloc[:0]) == 0
+    assert rows_to_keep(f) == 3
+    assert rows_to_keep(f.iloc[:3]) == 3
+    assert rows_to_keep(f.iloc[3:]) == 0
+    assert rows_to_keep(f.iloc[:0]) == 0
 
 
 def test_text_of_already_stripped_cells_is_left_as_it_is():
-    from pannet_core.io.reading import _text
+    from pannet_core.io.coercion import _text
 
     s = _col(["a", None, "b c"])
     assert _text(s, stripped=True) is s
@@ -64,7 +64,7 @@ def test_arrow_number_detection_equals_the_pandas_path(monkeypatch):
     """_as_numbers_arrow (checks on distinct values, one cast) gives what dropna/fullmatch/put-back gives."""
     import random
 
-    from pannet_core.io import reading
+    from pannet_core.io import raw_types
 
     rng = random.Random(1)
     pieces = ["1", "2.5", "-3", "+4", ".5", "5.", "1e5", "1E-3", "1e1234", "007", "1234567890123456",
@@ -77,7 +77,7 @@ def test_arrow_number_detection_equals_the_pandas_path(monkeypatch):
                              for _ in range(rng.choice([3, 300, 2000]))]))
     columns.append(_col([None] * 400))
     fast = [_as_numbers(s, False) for s in columns]
-    monkeypatch.setattr(reading, "_as_numbers_arrow", lambda s: reading._NOT_HANDLED)
+    monkeypatch.setattr(raw_types, "_as_numbers_arrow", lambda s: raw_types._NOT_HANDLED)
     slow = [_as_numbers(s, False) for s in columns]
     assert sum(f is not None for f in fast) > 20  # numbers, whole numbers and refusals all occur
     for f, s in zip(fast, slow):
@@ -91,16 +91,16 @@ def test_arrow_number_detection_equals_the_pandas_path(monkeypatch):
 def test_arrow_number_detection_refuses_a_text_column_from_its_head_without_hashing(monkeypatch):
     import pyarrow.compute as pc
 
-    from pannet_core.io import reading
+    from pannet_core.io import raw_types
 
     text = _col(["G1", None, "G2"] * 200)
     numbers = _col(["1.5", None, "2"] * 200)
     hashed = []
     real_unique = pc.unique
     monkeypatch.setattr(pc, "unique", lambda a: hashed.append(1) or real_unique(a))
-    assert reading._as_numbers_arrow(text) is None and not hashed
-    assert reading._as_numbers_arrow(numbers) is not None and hashed
+    assert raw_types._as_numbers_arrow(text) is None and not hashed
+    assert raw_types._as_numbers_arrow(numbers) is not None and hashed
     # a head that is not ASCII is left to the distinct values (Python's re decides, as before)
     arabic = _col(["\u0661\u0662"] * 100 + ["x"] * 300)
-    assert reading._as_numbers_arrow(arabic) is reading._NOT_HANDLED
+    assert raw_types._as_numbers_arrow(arabic) is raw_types._NOT_HANDLED
     assert _as_numbers(arabic, False) is None
