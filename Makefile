@@ -1,6 +1,6 @@
 # PanNET Board: two commands for a newcomer on a fresh Debian machine with Python 3.11.
 #   make run   - create .venv, install, start the dashboard on 127.0.0.1 with the demo cohort
-#   make test  - install what the tests need (dev requirements, Debian's chromium) and run the suite
+#   make test  - install what the tests need (dev requirements, Debian's chromium), lint, and run the suite
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -34,6 +34,7 @@ chromium:
 	else echo "chromium is missing and we are not root: browser tests and PNG export will be skipped"; fi
 
 test: $(VENV)/.dev chromium
+	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 
 # compileall: the timed commands import pannet_core from its bytecode, as after any normal first run

@@ -14,7 +14,7 @@ import pandas as pd
 DASH = "–"
 
 
-def _ok(x: Any) -> bool:
+def is_value(x: Any) -> bool:
     try:
         return x is not None and x is not pd.NA and math.isfinite(float(x))
     except (TypeError, ValueError):
@@ -23,7 +23,7 @@ def _ok(x: Any) -> bool:
 
 def p_value(p: Any) -> str:
     """``<0.001`` or three decimals (``0.046``); en dash when missing."""
-    if not _ok(p):
+    if not is_value(p):
         return DASH
     p = float(p)
     return "<0.001" if p < 0.001 else f"{p:.3f}"
@@ -31,7 +31,7 @@ def p_value(p: Any) -> str:
 
 def pct(x: Any, *, fraction: bool = True) -> str:
     """Percent with one decimal; ``fraction=True`` means 0.123 -> ``12.3%``."""
-    if not _ok(x):
+    if not is_value(x):
         return DASH
     v = float(x) * (100 if fraction else 1)
     return f"{v:.1f}%"
@@ -39,16 +39,16 @@ def pct(x: Any, *, fraction: bool = True) -> str:
 
 def num(x: Any, digits: int = 2) -> str:
     """Fixed decimals or an en dash."""
-    return f"{float(x):.{digits}f}" if _ok(x) else DASH
+    return f"{float(x):.{digits}f}" if is_value(x) else DASH
 
 
 def ci(est: Any, lo: Any, hi: Any, *, digits: int = 2, percent: bool = False) -> str:
     """``0.62 (0.41-0.93)`` or, with ``percent``, ``45.2% (38.1-52.0)`` from fractions."""
     f = (lambda v: pct(v)) if percent else (lambda v: num(v, digits))
-    if not _ok(est):
+    if not is_value(est):
         return "not reached" if not percent else DASH
-    lo_s = f(lo) if _ok(lo) else "NR"
-    hi_s = f(hi) if _ok(hi) else "NR"
+    lo_s = f(lo) if is_value(lo) else "NR"
+    hi_s = f(hi) if is_value(hi) else "NR"
     if percent:
         lo_s, hi_s = lo_s.rstrip("%"), hi_s.rstrip("%")
     return f"{f(est)} ({lo_s}–{hi_s})"
@@ -56,10 +56,10 @@ def ci(est: Any, lo: Any, hi: Any, *, digits: int = 2, percent: bool = False) ->
 
 def years(est: Any, lo: Any = None, hi: Any = None) -> str:
     """A median in years with its CI: ``6.1 y (4.2–NR)``; ``not reached`` when missing."""
-    if not _ok(est):
+    if not is_value(est):
         return "not reached"
-    lo_s = num(lo, 1) if _ok(lo) else "NR"
-    hi_s = num(hi, 1) if _ok(hi) else "NR"
+    lo_s = num(lo, 1) if is_value(lo) else "NR"
+    hi_s = num(hi, 1) if is_value(hi) else "NR"
     return f"{float(est):.1f} y ({lo_s}–{hi_s})"
 
 

@@ -13,17 +13,17 @@ def group_labels(settings) -> dict[str, str]:
 
 
 def _count(n, pct_0_100) -> str:
-    if not fmt._ok(n):
+    if not fmt.is_value(n):
         return fmt.DASH
     n_s = f"{float(n):.0f}" if float(n).is_integer() else f"{float(n):.1f}"
-    return f"{n_s} ({fmt.pct(pct_0_100, fraction=False)})" if fmt._ok(pct_0_100) else n_s
+    return f"{n_s} ({fmt.pct(pct_0_100, fraction=False)})" if fmt.is_value(pct_0_100) else n_s
 
 
 def table1_display(t1: pd.DataFrame, labels: dict[str, str]) -> pd.DataFrame:
     """Table 1 as text: variable, level, ``n (%)`` or summary per group, P, SMD and a flag."""
     rows = []
     for r in t1.to_dict(orient="records"):
-        numeric = not fmt._ok(r.get("treated_pct"))
+        numeric = not fmt.is_value(r.get("treated_pct"))
         t = r.get("treated_summary") if numeric and r.get("treated_summary") else _count(r.get("treated_n"),
                                                                                        r.get("treated_pct"))
         c = r.get("control_summary") if numeric and r.get("control_summary") else _count(r.get("control_n"),
@@ -67,7 +67,7 @@ def ninety_day_display(ninety: pd.DataFrame, labels: dict[str, str]) -> pd.DataF
     for r in ninety.to_dict(orient="records"):
         rows.append({"Group": labels.get(r["group"], r["group"]), "Patients": int(r["n"]),
                      "Deaths within 90 days": int(r["deaths"]),
-                     "90-day mortality (95% CI)": fmt.ci(*(r[k] / 100 if fmt._ok(r[k]) else None
+                     "90-day mortality (95% CI)": fmt.ci(*(r[k] / 100 if fmt.is_value(r[k]) else None
                                                            for k in ("pct", "lo", "hi")), percent=True)})
     return pd.DataFrame(rows)
 
@@ -86,7 +86,7 @@ def cox_display(models: pd.DataFrame) -> pd.DataFrame:
         level = r.get("level")
         if r.get("reference"):
             hr = "1 (reference)"
-        elif fmt._ok(r.get("hr")):
+        elif fmt.is_value(r.get("hr")):
             hr = fmt.ci(r.get("hr"), r.get("lower"), r.get("upper"))
         else:
             hr = r.get("note") or fmt.DASH
