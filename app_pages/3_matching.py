@@ -13,7 +13,9 @@ import pandas as pd
 import streamlit as st
 
 from board import cached, figs, fmt, matching_ui, profile, sidebar, state, tables
-from pannet_core.settings import CALIPER_SCALES, NUMERIC_SUMMARIES, ORDERS
+from pannet_core.settings import CALIPER_SCALES, DEFAULT_CALIPER, NUMERIC_SUMMARIES, ORDERS
+
+LAST_CALIPER = "pnb_last_caliper"
 
 
 st.title("Propensity-score matching")
@@ -50,8 +52,11 @@ def _matching_and_results(outputs) -> None:
 def _controls(s, result) -> None:
     """The middle column: caliper, the resolved caliper width, ratio and order."""
     st.subheader("Caliper")
+    if s.matching.caliper is not None:
+        st.session_state[LAST_CALIPER] = s.matching.caliper  # switching the caliper off and on restores it
     state.control(st.toggle, "Use a caliper", state.key_for("matching", "use_caliper"), s.matching.caliper is not None,
-                  lambda s, v: s.with_values("matching", caliper=(0.1 if v else None)))
+                  lambda s, v: s.with_values("matching", caliper=(
+                      st.session_state.get(LAST_CALIPER, DEFAULT_CALIPER) if v else None)))
     if s.matching.caliper is not None:
         state.field_control(st.radio, "Scale", "matching", "caliper_scale", options=list(CALIPER_SCALES),
                             format_func=matching_ui.SCALES.get, horizontal=True)

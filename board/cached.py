@@ -83,7 +83,7 @@ def _analyse(key: str, fp: str, _settings: Settings, _any_ci):
     if result.settings.survival.ci == _settings.survival.ci:
         return result
     CALLS["analyse_ci"] += 1
-    return pipeline.with_ci_type(result, _settings)  # ~4 ms instead of ~40 ms (demo cohort)
+    return pipeline.with_ci_type(result, _settings)  # only the KM limits are recomputed
 
 
 def prepare(settings: Settings, entry: state.TableEntry):

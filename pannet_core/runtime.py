@@ -12,13 +12,11 @@ libraries read these settings once, when they load:
   registry scale (tens of thousands of patients) a few near-tied matches
   flip.  With one thread the same file and settings give the same pairs on
   every machine with the same CPU kernels, in the dashboard and headless
-  alike.  It is also faster here: the matrices are n × (≤ 30 covariates),
-  and idle OpenBLAS threads busy-wait, taking a core from pyarrow's reader
-  (``run --no-figures`` at 200,109 rows: ~0.6 s less CPU; docs/benchmarks.md).
+  alike.  The matrices are narrow (n × at most ~30 covariates), and idle
+  OpenBLAS threads busy-wait, taking a core from pyarrow's reader.
 * **Arrow's system memory pool** (``ARROW_DEFAULT_MEMORY_POOL=system``, glibc
   ``malloc``) instead of the bundled mimalloc, which asks the kernel for
-  huge pages and spends ~0.4 s of CPU zeroing them while a 200,000-row file
-  is parsed and cleaned.  Where the memory comes from changes no result.
+  huge pages and then zeroes them.  Where the memory comes from changes no result.
 
 A variable the user has already set is left as it is.
 """

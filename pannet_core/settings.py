@@ -141,10 +141,13 @@ class PropensitySettings(_Block):
                    missing=_choice(d.get("missing", "level"), MISSING_RULES, "propensity.missing"))
 
 
+DEFAULT_CALIPER = 0.1  # SD of the score: the seeds' choice (Austin 2011 recommends 0.2 of the logit)
+
+
 @dataclass(frozen=True)
 class MatchingSettings(_Block):
     ratio: int = 1
-    caliper: float | None = 0.1   # None = no caliper
+    caliper: float | None = DEFAULT_CALIPER   # None = no caliper
     caliper_scale: str = "ps"
     replace: bool = False
     order: str = "largest"
@@ -160,7 +163,7 @@ class MatchingSettings(_Block):
         _check(isinstance(ratio, int) and not isinstance(ratio, bool) and 1 <= ratio <= 10,
                f"matching.ratio is {ratio!r}; it must be a whole number from 1 to 10.",
                "Use 1 for 1:1 matching, 2 for 1:2 and so on.")
-        caliper = d.get("caliper", 0.1)
+        caliper = d.get("caliper", DEFAULT_CALIPER)
         _check(caliper is None or (_is_number(caliper) and caliper > 0),
                f"matching.caliper is {caliper!r}; it must be a positive number (or null for no caliper).",
                "A usual choice is 0.1 or 0.2.")

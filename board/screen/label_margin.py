@@ -2,8 +2,8 @@
 group names: :func:`risk_table_margin`), written into the screen figure.
 
 Why: the love plot's y axis has ``automargin``: plotly.js draws the chart with ``margin.l`` (40 px),
-measures the labels, finds they need more and draws the whole tall chart a second time (~30 of a
-~55 ms draw, after every caliper change).  plotly.js redraws only when the margin it computes
+measures the labels, finds they need more and draws the whole tall chart a second time after every
+caliper change.  plotly.js redraws only when the margin it computes
 differs from the one drawn by more than 1 px (``Plots.didMarginChange``), so a figure whose
 ``margin.l`` already is that margin is drawn once, and the picture is the same (pixels compared).
 
@@ -12,8 +12,8 @@ How: plotly.js's margin is ``round(widest label + 16.6 px)`` for this axis (left
 label widths are the font's advance widths: Liberation Sans, which has Arial's metrics (the
 figure's font is ``Arial, 'Liberation Sans', ...``), read with Pillow (a Streamlit dependency);
 they come within 0.1 px of chromium's.  Without the font file the margin is left as designed
-(plotly measures and redraws, as before).  A browser whose font is wider than Arial makes the
-labels push and plotly redraws as before (same picture); one narrower by more than 1 px would
+(plotly measures and redraws).  A browser whose font is wider than Arial makes the
+labels push and plotly redraws (same picture); one narrower by more than 1 px would
 keep a few px more left margin than it needs.
 """
 from __future__ import annotations

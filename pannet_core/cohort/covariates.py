@@ -157,8 +157,7 @@ def _days(later: pd.Series, earlier: pd.Series) -> np.ndarray:
 def _before_birthday(st4: pd.Series, birth: pd.Series) -> np.ndarray:
     """Whether ``st4``'s month and day come before ``birth``'s (False where either is missing).
 
-    The month and day fields (pandas' field extraction, fast) compared as numpy arrays (numpy's
-    own calendar conversion to months is ~4x slower; pandas Series comparisons carry overhead).
+    The month and day fields (pandas' field extraction) compared as numpy arrays.
     """
     s_month, b_month = st4.dt.month.to_numpy(), birth.dt.month.to_numpy()  # float with NaN where missing
     s_day, b_day = st4.dt.day.to_numpy(), birth.dt.day.to_numpy()

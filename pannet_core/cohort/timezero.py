@@ -196,7 +196,7 @@ def ids_where(ids: pd.Series, mask: np.ndarray) -> np.ndarray:
 
     Text ids (any string dtype) always become an object array and numpy ids keep their dtype, so
     only the masked rows are taken first; other dtypes (e.g. nullable integers, whose array is
-    object only when a value is missing) convert the whole column as before.
+    object only when a value is missing) convert the whole column.
     """
     if isinstance(ids.dtype, (pd.StringDtype, np.dtype)):
         return ids.iloc[np.flatnonzero(mask)].to_numpy()

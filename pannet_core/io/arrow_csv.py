@@ -80,8 +80,7 @@ def regular_bytes(data) -> bool:
 
     The characters looked at (quote, CR, LF) are ASCII, which those encodings
     write as the same single bytes and UTF-8 never uses inside a multi-byte
-    character, so the answer is the same as on the decoded text; bytes
-    searches are several times faster than ``str`` ones on a large file.
+    character, so the answer is the same as on the decoded text, without decoding it.
 
     Parameters
     ----------
@@ -166,9 +165,7 @@ def plain_ascii(text) -> bool:
 
     True for ASCII text: there ``ascii_trim`` of :data:`ASCII_WHITESPACE`
     strips what ``utf8_trim_whitespace`` (and Python's ``str.strip``) strips,
-    and ``ascii_lower`` lower-cases as ``utf8_lower`` does.  The ASCII kernels
-    skip the UTF-8 decoding (lower-casing ~5x, stripping ~1.2x faster).  One
-    ``isascii`` pass, which holds the GIL for a few ms on a 50 MB file.
+    and ``ascii_lower`` lower-cases as ``utf8_lower`` does, without decoding UTF-8.
 
     Parameters
     ----------

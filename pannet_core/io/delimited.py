@@ -65,8 +65,8 @@ def _parse_csv_arrow(text: str, delim: str, data: bytes | None = None) -> pd.Dat
 
     Gives the same table as ``pandas.read_csv(..., header=None, dtype=str,
     na_filter=False, engine="c")`` for rectangular files; anything unusual
-    (ragged rows, pyarrow missing, a parse error) returns None so that the
-    C parser and then the tolerant csv-module path decide, as before.
+    (ragged rows, a parse error) returns None so that the C parser and then
+    the tolerant csv-module path decide.
 
     ``data`` (optional) holds the bytes whose UTF-8 decoding ``text`` is (or
     begins with: only ``text``'s first line is used then); the checks run on

@@ -16,7 +16,7 @@ def _parse_floats(t: pd.Series) -> np.ndarray:
         import pyarrow.compute as pc
 
         return pc.cast(pa.array(t.array), pa.float64()).to_numpy(zero_copy_only=False).astype("float64", copy=True)
-    except Exception:  # no pyarrow, or a cell pyarrow will not cast: Python's float(), as before
+    except Exception:  # a cell pyarrow will not cast: Python's float() decides
         return t.astype("float64").to_numpy()
 
 

@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from pannet_core.errors import PanNetError, SettingsError
+from pannet_core.settings import DEFAULT_CALIPER
 
 __all__ = ["MatchResult", "match", "caliper_width", "matching_scale", "CALIPER_TOLERANCE",
            "REASON_MISSING", "REASON_CALIPER", "REASON_EXACT", "REASON_USED", "REASON_NOT_SELECTED"]
@@ -337,7 +338,7 @@ def _processing_order(values: np.ndarray, eligible: np.ndarray, order: str, seed
     return pos[np.random.default_rng(seed).permutation(pos.size)]
 
 
-def match(ids: Sequence, treated: Sequence, score: Sequence, *, caliper: float | None = 0.1,
+def match(ids: Sequence, treated: Sequence, score: Sequence, *, caliper: float | None = DEFAULT_CALIPER,
           caliper_scale: str = "ps", ratio: int = 1, replace: bool = False, order: str = "largest",
           seed: int = 0, exact: pd.DataFrame | None = None) -> MatchResult:
     """Greedy nearest-neighbour matching on the propensity score.
