@@ -386,8 +386,9 @@ def weighted_kaplan_meier(time, event, weights=None, cluster=None, *, conf_type:
         h = np.where(n_event > 0, n_event / n_risk, 0.0)
         surv = np.cumprod(1.0 - h)
         left = n_risk - n_event
-        a_k = np.where(n_event > 0, h / left, 0.0)     # the at-risk part of each step of the influence
-        b_k = np.where(n_event > 0, 1.0 / left, 0.0)   # the own-event part
+        steps = (n_event > 0) & (left > 0)  # (where all at risk die S becomes 0 and so does its influence)
+        a_k = np.where(steps, h / left, 0.0)     # the at-risk part of each step of the influence
+        b_k = np.where(steps, 1.0 / left, 0.0)   # the own-event part
     A = np.cumsum(a_k)
     # U_i(t_k) / -S = b_i [k >= k_i] - A_{min(k, k_i)}.  Per cluster c, the sum of w_i times that
     # is Q_c(k) - A_k R_c(k), R_c = weight of members with k_i > k, Q_c = sum of w_i (b_i e_i - A_{k_i})
@@ -423,7 +424,7 @@ def weighted_kaplan_meier(time, event, weights=None, cluster=None, *, conf_type:
     var_rel = np.maximum(A * A * s_rr - 2 * A * s_rq + s_qq, 0.0)  # var(S) / S^2
     started = np.cumsum(n_event > 0) > 0
     std_err = np.where(started, np.sqrt(var_rel), 0.0)  # = R's se(S) / S: 0 before the first event
-    std_err = np.where(surv == 0, np.where(std_err == 0, 0.0, np.inf), std_err)
+    std_err = np.where(surv == 0, 0.0, std_err)  # se(S) = 0 there, and R's se / S is 0 where se is 0
     lower, upper = confidence_limits(surv, std_err, conf_type, z)
     table = pd.DataFrame({"time": utime, "n_risk": n_risk, "n_event": n_event, "n_censor": n_censor,
                           "surv": surv, "std_err": std_err, "lower": lower, "upper": upper})
