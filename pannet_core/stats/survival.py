@@ -422,6 +422,10 @@ def weighted_kaplan_meier(time, event, weights=None, cluster=None, *, conf_type:
     s_rq = np.cumsum(d_rq)
     s_qq = np.cumsum(d_qq)
     var_rel = np.maximum(A * A * s_rr - 2 * A * s_rq + s_qq, 0.0)  # var(S) / S^2
+    # constant between event times (a censoring moves R and Q but not the sum): carried from the
+    # last event exactly, so that equal limits stay equal for findq's duplicated()
+    last_event = np.maximum.accumulate(np.where(n_event > 0, np.arange(K), 0))
+    var_rel = var_rel[last_event]
     started = np.cumsum(n_event > 0) > 0
     std_err = np.where(started, np.sqrt(var_rel), 0.0)  # = R's se(S) / S: 0 before the first event
     std_err = np.where(surv == 0, 0.0, std_err)  # se(S) = 0 there, and R's se / S is 0 where se is 0
