@@ -104,7 +104,8 @@ class AnalysisResult:
     balance: pd.DataFrame
     unmatched: Comparison
     matched: Comparison
-    logrank_pair_stratified: "_logrank.TestResult | None"  # None with replacement (reason in warnings)
+    # with replacement not computed: NaN chisq and p (results.json null; the reason is in warnings)
+    logrank_pair_stratified: "_logrank.TestResult"
     flow: pd.DataFrame | None = None
     excluded: pd.DataFrame | None = None
     table1: pd.DataFrame | None = None
@@ -273,7 +274,7 @@ def analyse(settings: Settings, prepared: Prepared, fit: "_propensity.Propensity
                       weights=patients["weight"].to_numpy(dtype=float) if weighted else None)
     warns: tuple[str, ...] = ()
     if m.replace:
-        strat = None
+        strat = _logrank.TestResult(chisq=float("nan"), df=0, p=float("nan"))
         warns = ("The log-rank test stratified on the matched sets is not computed with matching with "
                  "replacement: a control reused by several sets would sit in several strata at once. "
                  "The matched log-rank test is the robust score test of the weighted Cox model, clustered "

@@ -62,7 +62,7 @@ def _km(c: Comparison, horizons) -> dict:
 
 
 def _test(t) -> dict | None:
-    if t is None:  # (the pair-stratified test with replacement: the reason is in warnings)
+    if t is None or not math.isfinite(t.chisq):  # not computed (pair-stratified with replacement; see warnings)
         return None
     return {"chisq": _num(t.chisq), "df": _num(t.df), "p": _num(t.p)}
 
