@@ -126,3 +126,24 @@ def test_truncation_moves_the_pair_stratified_test_of_a_1to1_match():
     cut = run_analysis(Settings.from_dict(d), table)
     assert cut.matched.logrank.chisq != plain.matched.logrank.chisq
     assert cut.logrank_pair_stratified.chisq != plain.logrank_pair_stratified.chisq
+
+
+def test_table1_after_weighted_matching_has_no_p_values():
+    """CONTRACT.md: Table 1 after matching shows weighted counts; P is null unless every weight is 0 or 1."""
+    from pannet_core.stats.table1 import table1
+
+    frame = pd.DataFrame({"sex": ["f", "m", "f", "m", "f", "m", "f", "f"], "age": [50, 60, 55, 65, 70, 40, 45, 52]})
+    g = np.array([1, 1, 1, 1, 0, 0, 0, 0], dtype=bool)
+    unit = table1(frame, g, ["sex", "age"], ["sex"], weights=[1, 1, 1, 1, 1, 1, 0, 1])
+    assert unit["p"].notna().all()
+    two = table1(frame, g, ["sex", "age"], ["sex"], weights=[1, 1, 1, 1, 2, 2, 0, 1])  # whole numbers, not 1
+    assert two["p"].isna().all()
+    w = [1, 1, 1, 1, 0.5, 1.5, 0, 1]
+    half = table1(frame, g, ["sex", "age"], ["sex"], weights=w)
+    assert half["p"].isna().all()
+    f_row = half.loc[(half["variable"] == "sex") & (half["level"] == "f")].iloc[0]
+    assert f_row["control_n"] == pytest.approx(0.5 + 1) and f_row["control_pct"] == pytest.approx(100 * 1.5 / 3)
+    age = half.loc[half["variable"] == "age"].iloc[0]
+    assert age["control_n"] == pytest.approx(3.0)
+    # weighted: 40 (1.5 of 3), 52 (1), 70 (0.5): cumulative 50 %, 83 %, 100 % -> median 40, Q1 40, Q3 52
+    assert age["control_summary"] == "40.0 (40.0-52.0)"
