@@ -26,7 +26,8 @@ class _Parser(argparse.ArgumentParser):
 def _parser() -> argparse.ArgumentParser:
     p = _Parser(prog="python -m pannet_core", description="PanNET Board analyses without a browser.")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    r = sub.add_parser("run", help="run an analysis and write results.json, matched_cohort.csv, excluded_patients.csv and figures")
+    r = sub.add_parser("run", help="run an analysis and write results.json, matched_cohort.csv, matched_sets.csv, "
+                       "excluded_patients.csv and figures")
     r.add_argument("--data", required=True, help="patient table (.csv or .xlsx)")
     r.add_argument("--settings", required=True, help="settings JSON (saved from the dashboard or a preset)")
     r.add_argument("--out", required=True, help="output folder")
@@ -78,7 +79,7 @@ def _run(args) -> int:
     from pannet_core.report.csv_writer import column_texts, write_csv
     from pannet_core.pipeline import analyse, fit_scores, prepare
     from pannet_core.report.results import (MATCHED_COHORT_FRONT, MATCHED_COHORT_NAMES, excluded_patients_frame,
-                          matched_cohort_frame, results_json, results_text)
+                          matched_cohort_frame, matched_sets_frame, results_json, results_text)
     from pannet_core.settings import Settings
 
     settings = Settings.load(args.settings)
@@ -127,6 +128,7 @@ def _run(args) -> int:
             excluded = excluded_patients_frame(prepared)
             wrote_excluded = writer.submit(write_csv, excluded, tmp / "excluded_patients.csv")
             doc = results_json(result)
+            write_csv(matched_sets_frame(result), tmp / "matched_sets.csv")
             text = results_text(doc)  # = json.dumps(doc, indent=2, ensure_ascii=False, allow_nan=False)
             if wrote_excluded.cancel():  # the writer has not started it (still busy): write it here
                 write_csv(excluded, tmp / "excluded_patients.csv")
@@ -146,7 +148,8 @@ def _run(args) -> int:
                     folder.rmdir()
                 except OSError:
                     break
-    print(f"Wrote {out / 'results.json'}: {doc['n']} patients, {doc['n_pairs']} matched pairs; "
+    print(f"Wrote {out / 'results.json'}: {doc['n']} patients, {doc['n_sets']} matched sets "
+          f"({doc['n_pairs']} treated-control pairs, {doc['n_matched_patients']} distinct patients); "
           f"{len(excluded)} patient(s) left out before the analysis are listed in "
           f"{out / 'excluded_patients.csv'}.")
     return 0

@@ -105,6 +105,7 @@ class AnalysisResult:
     balance: pd.DataFrame
     unmatched: Comparison
     matched: Comparison
+    # with replacement not computed: NaN chisq and p (results.json null; the reason is in warnings)
     logrank_pair_stratified: "_logrank.TestResult"
     flow: pd.DataFrame | None = None
     excluded: pd.DataFrame | None = None
@@ -127,9 +128,40 @@ class AnalysisResult:
     def n_control(self) -> int:
         return self.n - self.n_treated
 
+    # Counts of the matched sample, in one vocabulary (docs/methods.md): a matched *set* is one
+    # matched treated patient with its control(s); a *pair* is one treated-control link (a row of
+    # ``matching.pairs``, k per set with ratio k); *patients* are distinct people.
+    @property
+    def n_sets(self) -> int:
+        """Matched sets (= matched treated patients); ``n_sets`` in results.json."""
+        return self.n_matched_treated
+
+    @property
+    def n_links(self) -> int:
+        """Pairs: treated-control links, the rows of ``matching.pairs`` (``pairs`` in results.json)."""
+        return int(self.matching.n_pairs)
+
+    @property
+    def n_matched_treated(self) -> int:
+        """Distinct treated patients in the matched sample."""
+        d = self.data
+        return int((d["treated"].to_numpy(dtype=bool) & d["matched"].to_numpy(dtype=bool)).sum())
+
+    @property
+    def n_matched_control(self) -> int:
+        """Distinct controls in the matched sample (a control reused with replacement counts once)."""
+        d = self.data
+        return int((~d["treated"].to_numpy(dtype=bool) & d["matched"].to_numpy(dtype=bool)).sum())
+
+    @property
+    def n_matched_patients(self) -> int:
+        """Distinct patients in the matched sample (what every matched-sample analysis uses once)."""
+        return int(self.data["matched"].to_numpy(dtype=bool).sum())
+
     @property
     def n_pairs(self) -> int:
-        return int(self.data.loc[self.data["treated"] & self.data["matched"]].shape[0])
+        """Deprecated: the number of matched *sets* (use :attr:`n_sets`; pairs are :attr:`n_links`)."""
+        return self.n_sets
 
     @property
     def matched_data(self) -> pd.DataFrame:
@@ -151,20 +183,47 @@ def _summary(km_t, km_c, horizons) -> pd.DataFrame:
     return pd.DataFrame(cols)  # columns from a dict: same frame as from the two row dicts, cheaper
 
 
-def compare(frame: pd.DataFrame, settings: Settings, label: str, cluster: np.ndarray | None = None) -> Comparison:
-    """KM per group, log-rank and Cox HR (treated vs control) on ``frame``."""
-    s = settings.survival
+def analysed_time_event(frame: pd.DataFrame, settings: Settings) -> tuple[np.ndarray, np.ndarray]:
+    """Times and events of ``frame`` as every statistic of the analysis uses them: truncated where
+    ``survival.truncate_at_risk`` of ``frame``'s patients remain at risk, when that is set."""
     time = frame["time"].to_numpy(dtype=float)
     event = frame["event"].to_numpy(dtype=np.int64)
+    fraction = settings.survival.truncate_at_risk
+    if fraction is not None:
+        time, event, _ = truncate_at_risk(time, event, fraction)
+    return time, event
+
+
+def compare(frame: pd.DataFrame, settings: Settings, label: str, cluster: np.ndarray | None = None,
+            weights: np.ndarray | None = None) -> Comparison:
+    """KM per group, log-rank and Cox HR (treated vs control) on ``frame``.
+
+    With ``weights`` (matching weights, one row per distinct patient) the analyses of
+    CONTRACT.md's weighted matched sample: weighted Kaplan-Meier with the robust standard
+    error clustered on ``cluster``, the robust score test of the weighted Cox model as the
+    log-rank test, and that Cox model (Efron) with the robust variance.
+    """
+    s = settings.survival
+    time, event = analysed_time_event(frame, settings)
     treated = frame["treated"].to_numpy(dtype=bool)
-    if s.truncate_at_risk is not None:
-        time, event, _ = truncate_at_risk(time, event, s.truncate_at_risk)
     if treated.all() or not treated.any():
         raise PanNetError(f"The {label} cohort has patients in one group only.",
                           "Widen the caliper or relax the eligibility rules so both groups keep patients.")
     if event.sum() == 0:
         raise PanNetError(f"Every patient in the {label} cohort is censored: there is no event to compare.",
                           "Check the event column (which value means death) and the follow-up dates.")
+    if weights is not None:
+        w = np.asarray(weights, dtype=float)
+        cl = np.arange(len(frame)) if cluster is None else np.asarray(cluster)
+        km_t = _survival.kaplan_meier(time[treated], event[treated], conf_type=s.ci, conf_level=s.conf_level,
+                                      weights=w[treated], cluster=cl[treated])
+        km_c = _survival.kaplan_meier(time[~treated], event[~treated], conf_type=s.ci, conf_level=s.conf_level,
+                                      weights=w[~treated], cluster=cl[~treated])
+        cox = _cox.coxph(time, event, pd.DataFrame({"treated": treated.astype(float)}), cluster=cl, weights=w)
+        chisq, df, p = cox.robust_score_test
+        test = _logrank.TestResult(chisq=chisq, df=df, p=p, groups=(0, 1))
+        return Comparison(label=label, km_treated=km_t, km_control=km_c, logrank=test, cox=cox,
+                          summary=_summary(km_t, km_c, s.horizons))
     km_t = _survival.kaplan_meier(time[treated], event[treated], conf_type=s.ci, conf_level=s.conf_level)
     km_c = _survival.kaplan_meier(time[~treated], event[~treated], conf_type=s.ci, conf_level=s.conf_level)
     test = _logrank.logrank_test(time, event, treated.astype(int))
@@ -207,15 +266,36 @@ def analyse(settings: Settings, prepared: Prepared, fit: "_propensity.Propensity
     bal = _balance.smd_table(frame, frame["treated"].to_numpy(dtype=bool), list(p.covariates), list(p.categorical),
                              weights=data["weight"].to_numpy())
     unmatched = compare(frame, settings, "unmatched")
-    matched_rows = _expand_matched(data, mres)
-    matched = compare(matched_rows, settings, "matched", cluster=matched_rows["pair"].to_numpy())
-    strat = _logrank.logrank_test(matched_rows["time"].to_numpy(float), matched_rows["event"].to_numpy(np.int64),
-                                  matched_rows["treated"].to_numpy(int), strata=matched_rows["pair"].to_numpy())
-    extra = _pannet_extras(settings, prepared, data, matched_rows) if settings.is_pannet else {}
-    warnings = prepared.warnings + (extra["cox_models"].warnings if extra.get("cox_models") else ())
+    matched_rows = _expand_matched(data, mres)  # one row per set membership
+    weighted = m.ratio != 1 or m.replace
+    # one row per distinct matched patient: without replacement every membership is a distinct patient
+    patients = matched_rows.loc[~matched_rows["patient_id"].duplicated().to_numpy()] if m.replace else matched_rows
+    cluster = _cluster(patients, m.replace)
+    matched = compare(patients, settings, "matched", cluster=cluster,
+                      weights=patients["weight"].to_numpy(dtype=float) if weighted else None)
+    warns: tuple[str, ...] = ()
+    if m.replace:
+        strat = _logrank.TestResult(chisq=float("nan"), df=0, p=float("nan"))
+        warns = ("The log-rank test stratified on the matched sets is not computed with matching with "
+                 "replacement: a control reused by several sets would sit in several strata at once. "
+                 "The matched log-rank test is the robust score test of the weighted Cox model, clustered "
+                 "on the patient.",)
+    else:
+        time, event = analysed_time_event(matched_rows, settings)  # the same truncation as compare()'s
+        strat = _logrank.logrank_test(time, event, matched_rows["treated"].to_numpy(int),
+                                      strata=matched_rows["pair"].to_numpy())
+    extra = _pannet_extras(settings, prepared, data, patients, weighted) if settings.is_pannet else {}
+    warnings = prepared.warnings + warns + (extra["cox_models"].warnings if extra.get("cox_models") else ())
     return AnalysisResult(settings=settings, data=data, propensity=fit, matching=mres, balance=bal,
                           unmatched=unmatched, matched=matched, logrank_pair_stratified=strat,
                           flow=prepared.flow, excluded=prepared.excluded, warnings=warnings, **extra)
+
+
+def _cluster(patients: pd.DataFrame, replace: bool) -> np.ndarray:
+    """Cluster of the robust variance: the matched set without replacement, the patient with it."""
+    if replace:
+        return np.arange(len(patients))  # (the rows are distinct patients)
+    return patients["pair"].to_numpy()
 
 
 def _expand_matched(data: pd.DataFrame, mres) -> pd.DataFrame:
@@ -244,7 +324,8 @@ def _expand_matched(data: pd.DataFrame, mres) -> pd.DataFrame:
     return out.reset_index(drop=True)
 
 
-def _pannet_extras(settings: Settings, prepared: Prepared, data: pd.DataFrame, matched_rows: pd.DataFrame) -> dict:
+def _pannet_extras(settings: Settings, prepared: Prepared, data: pd.DataFrame, matched_rows: pd.DataFrame,
+                   weighted: bool = False) -> dict:
     from pannet_core.stats import table1 as _table1
 
     p = settings.propensity
@@ -253,14 +334,15 @@ def _pannet_extras(settings: Settings, prepared: Prepared, data: pd.DataFrame, m
     t1 = _table1.table1(data, data["treated"].to_numpy(bool), variables, list(p.categorical),
                         threshold=b.threshold, numeric_summary=b.numeric_summary)
     t1m = _table1.table1(matched_rows, matched_rows["treated"].to_numpy(bool), variables, list(p.categorical),
-                         threshold=b.threshold, numeric_summary=b.numeric_summary)
+                         threshold=b.threshold, numeric_summary=b.numeric_summary,
+                         weights=matched_rows["weight"].to_numpy(dtype=float) if weighted else None)
     extras = {"table1": t1, "table1_matched": t1m,
               "ninety_day": ninety_day_mortality(matched_rows)}
     if settings.cox.covariates:
         extras["cox_models"] = cox_models(data, settings.cox.covariates, settings.cox.categorical,
                                           p_enter=settings.cox.p_enter,
                                           truncate_fraction=settings.survival.truncate_at_risk)
-    extras["sensitivity"] = _sensitivity(settings, matched_rows)
+    extras["sensitivity"] = _sensitivity(settings, matched_rows, weighted)
     return extras
 
 
@@ -315,16 +397,20 @@ def with_ci_type(result: AnalysisResult, settings: Settings) -> AnalysisResult:
                                matched=redo(result.matched), sensitivity=redo(result.sensitivity))
 
 
-def _sensitivity(settings: Settings, matched_rows: pd.DataFrame) -> Comparison | None:
-    """Seed 000's sensitivity analysis: the matched comparison without pairs that hold a liver resection."""
+def _sensitivity(settings: Settings, matched_rows: pd.DataFrame, weighted: bool = False) -> Comparison | None:
+    """Seed 000's sensitivity analysis: the matched comparison without sets that hold a liver resection.
+
+    ``matched_rows``: one row per distinct matched patient (weights kept as matched)."""
     if settings.study.comparison != "primary_resection" or "liver_resection_date" not in matched_rows:
         return None
     had = matched_rows["liver_resection_date"].notna().to_numpy()
     pair = matched_rows["pair"].to_numpy()
     keep = ~np.isin(pair, np.unique(pair[had]))
-    rest = matched_rows[["time", "event", "treated", "pair"]].iloc[np.flatnonzero(keep)]  # all compare reads
+    rest = matched_rows[["time", "event", "treated", "pair", "weight"]].iloc[np.flatnonzero(keep)]  # all compare reads
+    replace = settings.matching.replace
     try:
-        return compare(rest, settings, "matched, without liver resection", cluster=rest["pair"].to_numpy())
+        return compare(rest, settings, "matched, without liver resection", cluster=_cluster(rest, replace),
+                       weights=rest["weight"].to_numpy(dtype=float) if weighted else None)
     except PanNetError:
         return None
 

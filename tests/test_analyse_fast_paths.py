@@ -11,7 +11,7 @@ import pytest
 from pannet_core import pipeline
 from pannet_core.stats.balance import smd, smd_table
 from pannet_core.cohort.demo import make_demo_cohort
-from pannet_core.stats.logrank import _int_codes, _sort_order
+from pannet_core.stats.logrank import _int_codes, stratum_time_order
 from pannet_core.stats.matching import match
 from pannet_core.report.results import results_json, results_text
 from pannet_core.settings import load_preset
@@ -158,7 +158,7 @@ def test_sort_order_is_lexsort(n):
     t = np.round(rng.exponential(2.0, n), 2)  # many ties
     t[rng.random(n) < 0.05] = -0.0           # equal to 0.0 for both
     for s in (np.zeros(n, dtype=np.int64), rng.integers(0, max(1, n // 2), n)):
-        np.testing.assert_array_equal(_sort_order(t, s), np.lexsort((t, s)))
+        np.testing.assert_array_equal(stratum_time_order(t, s), np.lexsort((t, s)))
 
 
 # ------------------------------------------------------------------ table 1 counts, KM summaries

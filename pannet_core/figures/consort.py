@@ -42,9 +42,10 @@ def consort_figure(flow: pd.DataFrame, n_treated: int, n_control: int, n_pairs: 
     n_treated, n_control : int
         Analysed patients per group.
     n_pairs : int, optional
-        Matched treated patients (= matched pairs with 1:1 matching).
+        Matched treated patients = matched sets (``result.n_sets``; = pairs only with 1:1 matching).
     n_matched_control : int, optional
-        Matched controls when it differs from ``n_pairs`` (ratio > 1); default ``n_pairs``.
+        Distinct matched controls (``result.n_matched_control``) when it differs from ``n_pairs``
+        (ratio > 1, replacement); default ``n_pairs``.
     labels : dict, optional
         Group display names.
     """

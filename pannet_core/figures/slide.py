@@ -32,6 +32,16 @@ def _horizon(settings: Any) -> float:
     return float(hs[-1])
 
 
+def _matched_counts(result) -> str:
+    """The slide's count line, in the vocabulary of docs/methods.md (sets, pairs, distinct patients)."""
+    m = result.settings.matching
+    pool = f"from {result.n_treated} treated and {result.n_control} control patients"
+    if m.ratio == 1 and not m.replace:  # sets = pairs, every patient once
+        return f"Matched pairs: <b>{result.n_sets}</b> ({pool})"
+    return (f"Matched sets: <b>{result.n_sets}</b> ({result.n_links} pairs; {result.n_matched_treated} treated and "
+            f"{result.n_matched_control} distinct control patients, {pool})")
+
+
 def summary_slide(result: Any, *, synthetic: bool | None = None, title: str | None = None) -> go.Figure:
     """One 16:9 figure for the tumour board.
 
@@ -104,8 +114,7 @@ def summary_slide(result: Any, *, synthetic: bool | None = None, title: str | No
     # matching facts
     bal = result.balance
     thr = s.balance.threshold
-    facts = [f"Matched pairs: <b>{result.n_pairs}</b> (from {result.n_treated} treated and "
-             f"{result.n_control} control patients)"]
+    facts = [_matched_counts(result)]
     if bal is not None and len(bal) and "smd_after" in bal:
         a = bal["smd_after"].abs()
         if a.notna().any():

@@ -61,7 +61,9 @@ def _km(c: Comparison, horizons) -> dict:
     return {"treated": _group(c.km_treated, horizons), "control": _group(c.km_control, horizons)}
 
 
-def _test(t) -> dict:
+def _test(t) -> dict | None:
+    if t is None or not math.isfinite(t.chisq):  # not computed (pair-stratified with replacement; see warnings)
+        return None
     return {"chisq": _num(t.chisq), "df": _num(t.df), "p": _num(t.p)}
 
 
@@ -113,11 +115,13 @@ def results_json(result: AnalysisResult) -> dict:
     d = result.data
     matched = d["matched"].to_numpy(dtype=bool)
     time, event = d["time"].to_numpy(dtype=float), d["event"].to_numpy()
-    n_pairs = int((d["treated"].to_numpy(dtype=bool) & matched).sum())  # = result.n_pairs, without a copy
+    treated = d["treated"].to_numpy(dtype=bool)
+    n_sets = int((treated & matched).sum())  # = result.n_sets, without a copy
     out: dict[str, Any] = {
         "n": result.n, "n_treated": result.n_treated, "n_control": result.n_control,
         "caliper_width": _num(result.matching.caliper_width),
         "pairs": list(map(list, zip(_ids(pairs["treated_id"]), _ids(pairs["control_id"])))),
+        "n_sets": n_sets,
         "balance": [{"variable": r.variable, "smd_before": _num(r.smd_before), "smd_after": _num(r.smd_after)}
                     for r in result.balance.itertuples()],
         "km": {"unmatched": _km(result.unmatched, horizons), "matched": _km(result.matched, horizons)},
@@ -125,7 +129,11 @@ def results_json(result: AnalysisResult) -> dict:
                     "matched_pair_stratified": _test(result.logrank_pair_stratified)},
         "cox": {"unmatched": _hr(result.unmatched.cox), "matched_robust": _hr(result.matched.cox)},
         # extras (not in CONTRACT.md, free to extend)
-        "n_pairs": n_pairs,
+        # pairs = treated-control links (len(pairs)); patients distinct (docs/methods.md, vocabulary)
+        "n_pairs": len(pairs),
+        "n_matched_treated": n_sets,
+        "n_matched_control": int((~treated & matched).sum()),
+        "n_matched_patients": int(matched.sum()),
         "settings": s.to_dict(),
         "warnings": list(result.warnings),
         "unmatched_reasons": result.data.loc[~result.data["matched"], "reason"].value_counts().to_dict(),
@@ -236,6 +244,29 @@ def matched_cohort_frame(result: AnalysisResult | pd.DataFrame) -> pd.DataFrame:
     out["matched"] = out["matched"].astype(int)
     out["pair"] = out["pair"].astype("Int64")  # 42, not 42.0; <NA> (an empty cell) when unmatched
     return out
+
+
+MATCHED_SETS_COLUMNS = ["set", "patient_id", "treated"]
+
+
+def matched_sets_frame(result: AnalysisResult) -> pd.DataFrame:
+    """One row per set membership (``matched_sets.csv``): ``set, patient_id, treated (0/1)``.
+
+    Each matched set is its treated patient followed by its controls in the order they were
+    taken; a control reused with replacement appears once per set it belongs to.  ``set`` is
+    the ``pair`` number of matched_cohort.csv.
+    """
+    pairs = result.matching.pairs
+    set_no = pairs["pair"].to_numpy(dtype=np.int64)
+    first = np.r_[True, set_no[1:] != set_no[:-1]] if len(set_no) else np.zeros(0, dtype=bool)
+    t_rows = np.flatnonzero(first)
+    # the treated patient of each set goes before the set's first pair: stable sort of (set, 0/1)
+    sets = np.concatenate([set_no[t_rows], set_no])
+    kind = np.concatenate([np.zeros(t_rows.size, dtype=np.int64), np.ones(set_no.size, dtype=np.int64)])
+    ids = pd.concat([pairs["treated_id"].iloc[t_rows], pairs["control_id"]], ignore_index=True)
+    order = np.lexsort((kind, sets))
+    return pd.DataFrame({"set": sets[order], "patient_id": ids.iloc[order].reset_index(drop=True),
+                         "treated": 1 - kind[order]})
 
 
 EXCLUDED_COLUMNS = ["patient_id", "step", "reason"]

@@ -29,8 +29,8 @@ import pandas as pd
 from scipy.special import chdtrc, ndtr, ndtri
 
 from pannet_core.errors import PanNetError
-from pannet_core.stats.logrank import _codes, _sort_order
-from pannet_core.stats.survival import _as_time_event, kaplan_meier
+from pannet_core.stats.logrank import label_codes, stratum_time_order
+from pannet_core.stats.survival import as_time_event, kaplan_meier
 
 EPS = 1e-9             # coxph.control(eps)
 TOLER_INF = EPS ** 0.5  # coxph.control(toler.inf)
@@ -133,12 +133,14 @@ class _Prep:
     exp_key: np.ndarray    # expansion: key of each of the sum(d) Efron rows
     exp_f: np.ndarray      # expansion: j/d (0 for Breslow)
     single: bool           # one stratum (no subtraction needed in risk sums)
+    w: np.ndarray | None = None       # case weights, sorted (None: all 1)
+    exp_mw: np.ndarray | None = None  # mean weight of the deaths at each Efron row's key
 
 
-def _prepare(t, e, x, strata, ties) -> _Prep:
+def _prepare(t, e, x, strata, ties, weights=None) -> _Prep:
     n = t.size
     s = np.zeros(n, dtype=np.int64) if strata is None else strata
-    order = _sort_order(t, s)  # = np.lexsort((t, s))
+    order = stratum_time_order(t, s)  # = np.lexsort((t, s))
     ts, es, ss = t[order], e[order], s[order]
     xs = x[order] - x.mean(axis=0)
     new_key = np.r_[True, (ts[1:] != ts[:-1]) | (ss[1:] != ss[:-1])]
@@ -160,8 +162,13 @@ def _prepare(t, e, x, strata, ties) -> _Prep:
     within = np.arange(exp_key.size) - np.repeat(np.cumsum(dk) - dk, dk)
     exp_f = within / np.repeat(dk, dk) if ties == "efron" else np.zeros(exp_key.size)
     key_s_end = np.r_[key, first.size][s_end]
+    w = exp_mw = None
+    if weights is not None:  # coxfit6: each Efron row of a key carries the mean weight of its deaths
+        w = weights[order]
+        dw = np.r_[0.0, np.cumsum(es * w)]
+        exp_mw = ((dw[last] - dw[first])[ev_keys] / dk)[np.repeat(np.arange(ev_keys.size), dk)]
     return _Prep(ts, es, xs, order, key, first, key_stratum_start, key_s_end, d, exp_key,
-                 exp_f, single=bool(new_stratum.sum() == 1))
+                 exp_f, single=bool(new_stratum.sum() == 1), w=w, exp_mw=exp_mw)
 
 
 def _key_sum(p: _Prep, v: np.ndarray) -> np.ndarray:
@@ -226,29 +233,42 @@ def _pieces(p: _Prep, beta: np.ndarray, *, second: bool = True) -> dict:
     x = p.x
     eta = x @ beta
     r = np.exp(eta)
-    rx = r[:, None] * x
-    S0 = _risk_sum(p, r)
+    wr = r if p.w is None else p.w * r  # weighted sums as coxfit6
+    rx = wr[:, None] * x
+    S0 = _risk_sum(p, wr)
     S1 = _risk_sum(p, rx)
-    er = p.e * r
+    er = p.e * wr
     D0 = _key_sum(p, er)
     D1 = _key_sum(p, er[:, None] * x)
     k, f = p.exp_key, p.exp_f
     den = S0[k] - f * D0[k]
     m = (S1[k] - f[:, None] * D1[k]) / den[:, None]
     dead = p.e > 0
-    loglik = float(eta[dead].sum() - np.log(den).sum())
-    u = x[dead].sum(axis=0) - m.sum(axis=0)
+    if p.w is None:
+        loglik = float(eta[dead].sum() - np.log(den).sum())
+        u = x[dead].sum(axis=0) - m.sum(axis=0)
+    else:
+        mw = p.exp_mw
+        wd = p.w[dead]
+        loglik = float((wd * eta[dead]).sum() - (mw * np.log(den)).sum())
+        u = (wd[:, None] * x[dead]).sum(axis=0) - (mw[:, None] * m).sum(axis=0)
     out = {"loglik": loglik, "u": u, "r": r, "den": den, "m": m}
     if second:
-        out["imat"] = _information(p, r, den, m)
+        out["imat"] = _information(p, r, den, m) if p.w is None else _information(p, wr, den, m, p.exp_mw)
     return out
 
 
 def _score_residuals(p: _Prep, q: dict) -> np.ndarray:
-    """Score residuals (sorted rows), R ``residuals(fit, type="score")`` incl. the Efron weights."""
+    """Score residuals (sorted rows), R ``residuals(fit, type="score")`` incl. the Efron weights.
+
+    With case weights these are R's unweighted residuals (the hazard steps carry the
+    mean death weight); ``weighted=TRUE`` multiplies them by the weights.
+    """
     nkeys = p.first.size
     npar = p.x.shape[1]
     k, f, den, m = p.exp_key, p.exp_f, q["den"], q["m"]
+    if p.exp_mw is not None:
+        den = den / p.exp_mw  # hazard step mean weight / den
     h = np.bincount(k, weights=1 / den, minlength=nkeys)
     hd = np.bincount(k, weights=(1 - f) / den, minlength=nkeys)
     g = np.zeros((nkeys, npar))
@@ -320,7 +340,7 @@ def _test(stat: float, df: int) -> tuple:
 
 
 # ------------------------------------------------------------------ public
-def coxph(time, event, X, *, cluster=None, ties: str = "efron", strata=None) -> CoxResult:
+def coxph(time, event, X, *, cluster=None, ties: str = "efron", strata=None, weights=None) -> CoxResult:
     """Fit a Cox proportional-hazards model.
 
     Equal to R::
@@ -343,6 +363,11 @@ def coxph(time, event, X, *, cluster=None, ties: str = "efron", strata=None) -> 
     ties : {"efron", "breslow"}
     strata : array-like, optional
         Separate baseline hazards per stratum.
+    weights : array-like, optional
+        Case weights (e.g. matching weights), as ``coxph(..., weights = w)``:
+        weighted risk sets, Efron steps weighted by the mean weight of the
+        tied deaths; the robust variance and ``robust_score_test`` use the
+        weighted score residuals (R's ``weighted = TRUE``).
 
     Returns
     -------
@@ -357,14 +382,20 @@ def coxph(time, event, X, *, cluster=None, ties: str = "efron", strata=None) -> 
     """
     if ties not in ("efron", "breslow"):
         raise PanNetError(f"Tie handling {ties!r} is not known.", 'Use "efron" (as R) or "breslow".')
-    t, e = _as_time_event(time, event, what="Cox model data")
+    t, e = as_time_event(time, event, what="Cox model data")
     n = t.size
     x, names = _design(X, n)
     if e.sum() == 0:
         raise PanNetError("The Cox model cannot be fitted: there are no events.",
                           "Check the event column (1 = event) and the follow-up.")
-    s = None if strata is None else _codes(strata, n, "stratum")[0]
-    cl = None if cluster is None else _codes(cluster, n, "cluster")[0]
+    s = None if strata is None else label_codes(strata, n, "stratum")[0]
+    cl = None if cluster is None else label_codes(cluster, n, "cluster")[0]
+    wts = None
+    if weights is not None:
+        wts = np.array(weights, dtype=float, copy=True).ravel()
+        if wts.size != n or not np.all(np.isfinite(wts)) or np.any(wts <= 0):
+            raise PanNetError(f"The Cox model needs {n} weights > 0.",
+                              "Pass one positive weight per patient (leave unmatched patients out).")
     npar = x.shape[1]
     const = [nm for j, nm in enumerate(names) if np.ptp(x[:, j]) == 0]
     if const:
@@ -373,7 +404,7 @@ def coxph(time, event, X, *, cluster=None, ties: str = "efron", strata=None) -> 
     if npar > 1 and np.linalg.matrix_rank(x - x.mean(axis=0)) < npar:
         raise PanNetError(f"The Cox covariates {names} are collinear (one is a combination of the others).",
                           "Remove a covariate or an indicator column (keep a reference level).")
-    p = _prepare(t, e, x, s, ties)
+    p = _prepare(t, e, x, s, ties, wts)
     beta, q, q0, iters, converged = _newton(p, npar)
     if not converged:
         raise PanNetError(f"The Cox model did not converge in {MAX_ITER} iterations "
@@ -401,11 +432,15 @@ def coxph(time, event, X, *, cluster=None, ties: str = "efron", strata=None) -> 
         clu = cl[p.order]
         ncl = int(clu.max()) + 1
         resid = _score_residuals(p, q)
+        if p.w is not None:
+            resid = resid * p.w[:, None]
         dfb = resid @ naive_var
         D = np.zeros((ncl, npar))
         np.add.at(D, clu, dfb)
         robust_var = D.T @ D
         resid0 = _score_residuals(p, q0)
+        if p.w is not None:
+            resid0 = resid0 * p.w[:, None]
         D0 = np.zeros((ncl, npar))
         np.add.at(D0, clu, resid0)
         u0 = D0.sum(axis=0)

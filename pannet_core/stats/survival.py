@@ -22,7 +22,7 @@ QUANTILE_TOL = float(np.sqrt(np.finfo(float).eps))
 
 
 # ---------------------------------------------------------------- input checks
-def _as_time_event(time, event, *, what: str = "survival data") -> tuple[np.ndarray, np.ndarray]:
+def as_time_event(time, event, *, what: str = "survival data") -> tuple[np.ndarray, np.ndarray]:
     """Validated float times and 0/1 float events (copies)."""
     try:
         t = np.array(time, dtype=float, copy=True).ravel()
@@ -120,14 +120,17 @@ def _findq(x: np.ndarray, y: np.ndarray, p: float, tol: float = QUANTILE_TOL) ->
     x, y = x[keep], y[keep]
     n = y.size
     pos = np.flatnonzero(np.isfinite(y))  # approx() drops NA knots
+    # approx() sorts its knots by value: where a pointwise limit is not monotone the
+    # answer is the index of the smallest knot >= p, wherever it lies in time
+    by_value = pos[np.argsort(y[pos], kind="stable")]
 
     def index(knots: np.ndarray) -> int | None:
         if p < knots[0] or p > knots[-1]:
             return None
-        return int(pos[np.searchsorted(knots, p, side="left")])
+        return int(by_value[np.searchsorted(knots, p, side="left")])
 
-    i1 = index(y[pos] + tol)
-    i2 = index(y[pos] - tol)
+    i1 = index(y[by_value] + tol)
+    i2 = index(y[by_value] - tol)
     if p == 0:
         return float(x[0])
     quant = None if (i1 is None or i2 is None) else (x[i1] + x[i2]) / 2
@@ -277,7 +280,8 @@ def _times(times) -> np.ndarray:
 
 
 # ---------------------------------------------------------------- estimator
-def kaplan_meier(time, event, *, conf_type: str = "log-log", conf_level: float = 0.95) -> KMResult:
+def kaplan_meier(time, event, *, conf_type: str = "log-log", conf_level: float = 0.95,
+                 weights=None, cluster=None) -> KMResult:
     """Kaplan-Meier survival curve with Greenwood confidence intervals.
 
     Equal to R::
@@ -297,6 +301,11 @@ def kaplan_meier(time, event, *, conf_type: str = "log-log", conf_level: float =
         Greenwood standard error of the cumulative hazard.
     conf_level : float
         0.95 for 95 % intervals.
+    weights, cluster : array-like, optional
+        Case weights and cluster ids (matched set or patient): the weighted
+        curve with R's robust (infinitesimal jackknife) standard error, as
+        ``survfit(Surv(time, event) ~ 1, weights = w, cluster = cl)``; see
+        :func:`weighted_kaplan_meier`.
 
     Returns
     -------
@@ -307,8 +316,10 @@ def kaplan_meier(time, event, *, conf_type: str = "log-log", conf_level: float =
     PanNetError
         Empty input, negative or missing times, events other than 0/1.
     """
+    if weights is not None or cluster is not None:
+        return weighted_kaplan_meier(time, event, weights, cluster, conf_type=conf_type, conf_level=conf_level)
     z = _check_conf(conf_type, conf_level)
-    t, e = _as_time_event(time, event)
+    t, e = as_time_event(time, event)
     ts = np.sort(t)  # sorting two plain float arrays is faster than one argsort
     te = np.sort(t[e == 1])
     last = np.flatnonzero(np.r_[ts[1:] != ts[:-1], True])  # last index of each distinct time
@@ -331,6 +342,101 @@ def kaplan_meier(time, event, *, conf_type: str = "log-log", conf_level: float =
                     conf_level=float(conf_level), _arrays=arrays)
 
 
+def weighted_kaplan_meier(time, event, weights=None, cluster=None, *, conf_type: str = "log-log",
+                          conf_level: float = 0.95) -> KMResult:
+    """Weighted Kaplan-Meier curve with the robust (clustered) standard error of R's ``survfit``.
+
+    Equal to R::
+
+        survfit(Surv(time, event) ~ 1, weights = w, cluster = cl, conf.type = conf_type)
+
+    S(t) = prod (1 - d_k / n_k) over event times t_k <= t with weighted deaths d_k and
+    weighted numbers at risk n_k.  The variance is the infinitesimal jackknife: the
+    derivative of S(t) with respect to patient i's weight,
+    ``U_i(t) = -S(t) sum_{t_k <= t} (dN_i(t_k) - Y_i(t_k) d_k / n_k) / (n_k - d_k)``,
+    is multiplied by ``w_i``, summed within each cluster, and the squares of the
+    cluster sums are added (``cluster`` None: each patient its own cluster).  R then
+    gives the limits from se(S) / S on the log scale (``logse = FALSE``), which is what
+    ``table["std_err"]`` holds here (0 where se(S) is 0).
+
+    ``table`` has the weighted ``n_risk``, ``n_event`` and ``n_censor`` (as R's
+    ``fit$n.risk``); ``n`` and ``events`` count patients (rows), not weights.
+    """
+    z = _check_conf(conf_type, conf_level)
+    t, e = as_time_event(time, event)
+    n_obs = t.size
+    w = np.ones(n_obs) if weights is None else np.array(weights, dtype=float, copy=True).ravel()
+    if w.size != n_obs or not np.all(np.isfinite(w)) or np.any(w < 0):
+        raise PanNetError(f"The weights of the survival data must be {n_obs} numbers >= 0.",
+                          "Pass one matching weight per patient.")
+    if cluster is None:
+        cl = np.arange(n_obs)
+    else:
+        cl = pd.factorize(pd.Series(np.asarray(cluster)).reset_index(drop=True))[0]
+        if cl.size != n_obs or np.any(cl < 0):
+            raise PanNetError("Every patient of the survival data needs one cluster id.",
+                              "Pass the matched set (or the patient id) of every patient.")
+    utime, k_of = np.unique(t, return_inverse=True)
+    K = utime.size
+    n_total = np.bincount(k_of, weights=w, minlength=K)
+    n_event = np.bincount(k_of, weights=w * e, minlength=K)
+    n_risk = np.cumsum(n_total[::-1])[::-1]
+    n_censor = n_total - n_event
+    with np.errstate(divide="ignore", invalid="ignore"):
+        h = np.where(n_event > 0, n_event / n_risk, 0.0)
+        surv = np.cumprod(1.0 - h)
+        left = n_risk - n_event
+        steps = (n_event > 0) & (left > 0)  # (where all at risk die S becomes 0 and so does its influence)
+        a_k = np.where(steps, h / left, 0.0)     # the at-risk part of each step of the influence
+        b_k = np.where(steps, 1.0 / left, 0.0)   # the own-event part
+    A = np.cumsum(a_k)
+    # U_i(t_k) / -S = b_i [k >= k_i] - A_{min(k, k_i)}.  Per cluster c, the sum of w_i times that
+    # is Q_c(k) - A_k R_c(k), R_c = weight of members with k_i > k, Q_c = sum of w_i (b_i e_i - A_{k_i})
+    # over members with k_i <= k; sum_c (Q_c - A_k R_c)^2 follows from running sums of R^2, RQ, Q^2.
+    wq = w * (e * b_k[k_of] - A[k_of])
+    order = np.lexsort((k_of, cl))
+    c_s, k_s = cl[order], k_of[order]
+    grp = np.r_[True, (c_s[1:] != c_s[:-1]) | (k_s[1:] != k_s[:-1])]
+    starts = np.flatnonzero(grp)
+    g_c, g_k = c_s[starts], k_s[starts]
+    dR = -np.add.reduceat(w[order], starts)
+    dQ = np.add.reduceat(wq[order], starts)
+    n_cl = int(cl.max()) + 1
+    W_c = np.bincount(cl, weights=w, minlength=n_cl)
+    new_c = np.r_[True, g_c[1:] != g_c[:-1]]
+    # R and Q of the cluster after each change (cumulative within the cluster)
+    cum_R = np.cumsum(dR)
+    cum_Q = np.cumsum(dQ)
+    first = np.flatnonzero(new_c)
+    run = np.cumsum(new_c) - 1
+    base_R = np.r_[0.0, cum_R][first][run]
+    base_Q = np.r_[0.0, cum_Q][first][run]
+    R_after = W_c[g_c] + cum_R - base_R
+    Q_after = cum_Q - base_Q
+    R_before = R_after - dR
+    Q_before = Q_after - dQ
+    d_rr = np.bincount(g_k, weights=R_after ** 2 - R_before ** 2, minlength=K)
+    d_rq = np.bincount(g_k, weights=R_after * Q_after - R_before * Q_before, minlength=K)
+    d_qq = np.bincount(g_k, weights=Q_after ** 2 - Q_before ** 2, minlength=K)
+    s_rr = np.sum(W_c ** 2) + np.cumsum(d_rr)
+    s_rq = np.cumsum(d_rq)
+    s_qq = np.cumsum(d_qq)
+    var_rel = np.maximum(A * A * s_rr - 2 * A * s_rq + s_qq, 0.0)  # var(S) / S^2
+    # constant between event times (a censoring moves R and Q but not the sum): carried from the
+    # last event exactly, so that equal limits stay equal for findq's duplicated()
+    last_event = np.maximum.accumulate(np.where(n_event > 0, np.arange(K), 0))
+    var_rel = var_rel[last_event]
+    started = np.cumsum(n_event > 0) > 0
+    std_err = np.where(started, np.sqrt(var_rel), 0.0)  # = R's se(S) / S: 0 before the first event
+    std_err = np.where(surv == 0, 0.0, std_err)  # se(S) = 0 there, and R's se / S is 0 where se is 0
+    lower, upper = confidence_limits(surv, std_err, conf_type, z)
+    table = pd.DataFrame({"time": utime, "n_risk": n_risk, "n_event": n_event, "n_censor": n_censor,
+                          "surv": surv, "std_err": std_err, "lower": lower, "upper": upper})
+    arrays = {"time": utime, "surv": surv, "lower": lower, "upper": upper, "sorted_time": np.sort(t)}
+    return KMResult(table=table, n=int(n_obs), events=int(e.sum()), conf_type=conf_type,
+                    conf_level=float(conf_level), _arrays=arrays)
+
+
 def median_followup(time, event) -> float | None:
     """Median follow-up by the reverse Kaplan-Meier method (Schemper & Smith 1996).
 
@@ -340,5 +446,5 @@ def median_followup(time, event) -> float | None:
 
     Returns ``None`` when the reverse curve does not reach 0.5.
     """
-    t, e = _as_time_event(time, event)
+    t, e = as_time_event(time, event)
     return kaplan_meier(t, 1.0 - e).median()[0]

@@ -27,8 +27,11 @@ both groups are constant.  Same definitions as CONTRACT.md's ``balance``.
 ``flag`` is ``smd >= threshold``.
 
 After matching pass ``weights`` (the matching weights: 0 unmatched); counts
-are then weighted sums and the tests are computed on the weighted counts only
-when every weight is a whole number (1:1 matching), else ``p`` is NaN.
+and percentages are then weighted sums, numeric summaries weighted (mean and
+SD as the SMD's; median and quartiles the smallest value whose cumulative
+weight reaches 50 %, 25 %, 75 %), and the tests are computed only when every
+weight is 0 or 1 (1:1 matching without replacement), else ``p`` is NaN
+(CONTRACT.md: P values after weighted matching are null).
 """
 from __future__ import annotations
 
@@ -174,6 +177,19 @@ def _summary(x: np.ndarray, how: str) -> str:
     return f"{_fmt_num(med)} ({_fmt_num(q1)}-{_fmt_num(q3)})"
 
 
+def _weighted_summary(x: np.ndarray, w: np.ndarray, how: str) -> str:
+    """``mean (SD)`` or ``median (Q1-Q3)`` of ``x`` with weights ``w`` (see the module docstring)."""
+    if len(x) == 0 or w.sum() <= 0:
+        return ""
+    if how == "mean":
+        m, v = _wmean_var(x, w)
+        return f"{_fmt_num(m)} ({_fmt_num(np.sqrt(v))})"
+    o = np.argsort(x, kind="stable")
+    xs, cw = x[o], np.cumsum(w[o]) / w.sum()
+    q1, med, q3 = (xs[min(int(np.searchsorted(cw, q - 1e-12, side="left")), xs.size - 1)] for q in (0.25, 0.5, 0.75))
+    return f"{_fmt_num(med)} ({_fmt_num(q1)}-{_fmt_num(q3)})"
+
+
 def _group_sums(codes: np.ndarray, k: int, w: np.ndarray, g: np.ndarray) -> np.ndarray:
     """Sum of ``w`` per code (0 .. k-1) in the treated (column 0) and control rows (column 1).
 
@@ -247,6 +263,7 @@ def table1(frame: pd.DataFrame, treated, variables, categorical=(), *, threshold
     if len(w) != len(frame) or np.any(~np.isfinite(w)) or np.any(w < 0):
         raise PanNetError("Table 1: the weights must be one non-negative number per row.", "Pass the matching weights.")
     integer_w = bool(np.all(w == np.round(w)))
+    unit_w = bool(np.all((w == 0) | (w == 1)))  # tests only on an unweighted sample
     n1, n0 = float(w[g].sum()), float(w[~g].sum())
     categorical = set(categorical)
     rows = []
@@ -277,7 +294,7 @@ def table1(frame: pd.DataFrame, treated, variables, categorical=(), *, threshold
             keep = counts.sum(axis=1) > 0
         if is_cat:
             tot1, tot0 = counts[:, 0].sum(), counts[:, 1].sum()
-            if integer_w:
+            if unit_w:
                 p, test = compare_counts(counts[keep])
             else:
                 p, test = float("nan"), "none"
@@ -299,7 +316,7 @@ def table1(frame: pd.DataFrame, treated, variables, categorical=(), *, threshold
             x1, x0 = x[ok & g], x[ok & ~g]
             w1, w0 = w[ok & g], w[ok & ~g]
             smd = smd_numeric(x1, x0, w1, w0) if len(x1) and len(x0) else float("nan")
-            if integer_w and len(x1) > 1 and len(x0) > 1:
+            if unit_w and len(x1) > 1 and len(x0) > 1:
                 r1, r0 = np.repeat(x1, w1.astype(int)), np.repeat(x0, w0.astype(int))
                 from scipy import stats  # imported only when a numeric variable needs a test
                 if numeric_summary == "mean":
@@ -311,11 +328,13 @@ def table1(frame: pd.DataFrame, treated, variables, categorical=(), *, threshold
             else:
                 r1, r0 = x1, x0
                 p, test = float("nan"), "none"
+            s1 = _summary(r1, numeric_summary) if unit_w else _weighted_summary(x1, w1, numeric_summary)
+            s0 = _summary(r0, numeric_summary) if unit_w else _weighted_summary(x0, w0, numeric_summary)
             rows.append({"variable": var, "label": label(var), "level": "",
                          "treated_n": float(w1.sum()), "treated_pct": float("nan"),
                          "control_n": float(w0.sum()), "control_pct": float("nan"),
-                         "treated_summary": _summary(r1, numeric_summary),
-                         "control_summary": _summary(r0, numeric_summary),
+                         "treated_summary": s1,
+                         "control_summary": s0,
                          "p": p, "test": test, "smd": smd})
     out = pd.DataFrame(rows, columns=COLUMNS[:-1])
     out["flag"] = (out["smd"] >= threshold).astype(bool)
