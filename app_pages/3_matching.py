@@ -87,10 +87,10 @@ def _results(s, result) -> None:
     st.divider()
     data = result.data
     n_t, n_c = result.n_treated, result.n_control
-    t_matched = int((data["treated"] & data["matched"]).sum())
-    c_used = int((~data["treated"] & data["matched"]).sum())
+    t_matched, c_used = result.n_matched_treated, result.n_matched_control
     k1, k2, k3, k4 = st.columns(4)
-    k1.metric("Matched pairs", f"{len(m.pairs)}")
+    k1.metric("Matched sets", f"{result.n_sets}",
+              help=f"{result.n_pairs} treated-control pairs; {result.n_matched_patients} distinct patients")
     k2.metric(f"{labels['treated']} matched", f"{t_matched} of {n_t}", fmt.pct(t_matched / n_t if n_t else None),
               delta_color="off")
     k3.metric(f"{labels['control']} used", f"{c_used} of {n_c}", fmt.pct(c_used / n_c if n_c else None),
@@ -99,8 +99,10 @@ def _results(s, result) -> None:
     caliper_text = ("no caliper" if s.matching.caliper is None else
                     f"caliper {s.matching.caliper:.3f} absolute" if s.matching.caliper_scale == "ps_absolute" else
                     f"caliper {s.matching.caliper:.3f} × {matching_ui.SCALES[s.matching.caliper_scale]}")
-    st.markdown(f"<span data-testid='matched-count'>**Matched: {len(m.pairs)} pairs; {t_matched} of {n_t} "
-                f"{labels['treated'].lower()} patients matched ({caliper_text}).**</span>", unsafe_allow_html=True)
+    with st.container(key="matched-count"):
+        st.markdown(f"**Matched: {result.n_sets} sets ({result.n_pairs} pairs, {result.n_matched_patients} patients); "
+                    f"{t_matched} of {n_t} {fmt.md_text(labels['treated'].lower())} patients matched "
+                    f"({caliper_text}).**")
 
     # full width: the panels and labels are designed for a projector; the subheader carries the title on screen
     st.subheader("Propensity score overlap")
@@ -145,12 +147,13 @@ def _results(s, result) -> None:
         chosen = st.selectbox("Pair", pair_ids, key="w.pair_browser",
                               format_func=lambda p: f"Pair {p}")
         row = pairs.loc[pairs["pair"] == chosen].iloc[0]
-        st.markdown(f"<span data-testid='pair-ids'>Pair {chosen}: {labels['treated'].lower()} patient "
-                    f"**{row['treated_id']}**, {labels['control'].lower()} patient **{row['control_id']}**.</span>",
-                    unsafe_allow_html=True)
+        with st.container(key="pair-ids"):
+            st.markdown(f"Pair {chosen}: {fmt.md_text(labels['treated'].lower())} patient "
+                        f"**{fmt.md_text(row['treated_id'])}**, {fmt.md_text(labels['control'].lower())} patient "
+                        f"**{fmt.md_text(row['control_id'])}**.")
         covs = list(dict.fromkeys(list(s.propensity.covariates) + list(s.matching.exact)))
         st.dataframe(tables.pair_view(data, pairs, chosen, covs, labels), hide_index=True, width="stretch")
-        with st.expander(f"All {len(pairs)} pairs"):
+        with st.expander(f"All {result.n_pairs} pairs"):
             st.dataframe(pd.DataFrame(pairs), hide_index=True, width="stretch")
 
 

@@ -76,8 +76,8 @@ for which in ("unmatched", "matched"):
     tables_box.markdown(f"**{TITLES[which]}**")
     tables_box.dataframe(tables.survival_display(comp, labels, s.survival.horizons), hide_index=True, width="stretch")
     p_text = f"Log-rank P = {fmt.p_value(comp.logrank.p)}"
-    if which == "matched":
-        p_text += f"; stratified on pairs P = {fmt.p_value(result.logrank_pair_stratified.p)}"
+    if which == "matched" and fmt.is_value(result.logrank_pair_stratified.p):
+        p_text += f"; stratified on matched sets P = {fmt.p_value(result.logrank_pair_stratified.p)}"
     tables_box.markdown(f"**{p_text}; {tables.hr_text(comp.cox.table, robust=which == 'matched')}**")
 
 if cox_box is not None:

@@ -64,7 +64,7 @@ INSTRUMENT_JS = r"""
     const k = c && Array.from(c.classList).find(x => x.startsWith('st-key-'));
     return k ? k.slice(7) : 'plot' + i;
   };
-  P.text = () => { const el = document.querySelector(P.textSel || "[data-testid='matched-count']"); return el ? el.textContent : null; };
+  P.text = () => { const el = document.querySelector(P.textSel || ".st-key-matched-count"); return el ? el.textContent : null; };
   P.note = (gd, i, now, kind) => {
     // record (time, hash) whenever a chart shows a data object it did not show before
     const r = P.r, n = P.name(gd, i);
@@ -213,7 +213,7 @@ class Probe:
             self.frames.append((time.perf_counter(), len(data), data))
         ws.on("framereceived", got)
 
-    def change(self, series: str, action, *, text_sel: str | None = "[data-testid='matched-count']",
+    def change(self, series: str, action, *, text_sel: str | None = ".st-key-matched-count",
                expect_text: str | None = None) -> dict:
         page = self.page
         log0 = self.server.log_size() if self.server else 0
@@ -354,7 +354,7 @@ def run(args) -> dict:
             wait_idle(page, 500)
             page.locator('[data-testid="stSidebarNav"]').get_by_text("3 Matching", exact=True).click()
             page.get_by_role("heading", name="Propensity-score matching", level=1).wait_for()
-            page.locator("[data-testid='matched-count']").wait_for()
+            page.locator(".st-key-matched-count").wait_for()
             page.locator(".js-plotly-plot").nth(1).wait_for(timeout=args.chart_timeout_ms)
             wait_idle(page, 800)
             thumb = page.locator('[data-testid="stSlider"]').filter(has_text="Caliper").get_by_role("slider")

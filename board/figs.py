@@ -144,8 +144,8 @@ def consort_height(fig: go.Figure) -> int:
 
 def consort(result, *, screen: bool = False):
     build = lambda: figures.consort_figure(  # noqa: E731
-        result.flow, result.n_treated, result.n_control, result.n_pairs,
+        result.flow, result.n_treated, result.n_control, result.n_sets,
         labels=figures.group_labels(result.settings),
-        n_matched_control=int((~result.matched_data["treated"].astype(bool)).sum()))
+        n_matched_control=result.n_matched_control)
     return (sized("consort", result, build, consort_height, full_width=True) if screen
             else _get("consort", result, build))

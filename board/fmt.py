@@ -7,11 +7,20 @@ an en dash.
 from __future__ import annotations
 
 import math
+import re
 from typing import Any
 
 import pandas as pd
 
 DASH = "–"
+
+
+_MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:&=])")
+
+
+def md_text(value: Any) -> str:
+    """``value`` as text that Streamlit's markdown shows literally (no links, images, HTML or directives)."""
+    return _MARKDOWN.sub(r"\\\1", str(value)).replace("\n", " ")
 
 
 def is_value(x: Any) -> bool:

@@ -69,7 +69,8 @@ def counts(result, problem: str | None) -> None:
     if result is not None:
         c1, c2 = sb.columns(2)
         c1.metric("Analysed", result.n)
-        c2.metric("Matched pairs", result.n_pairs)
+        c2.metric("Matched sets", result.n_sets,
+                  help=f"{result.n_pairs} treated-control pairs, {result.n_matched_patients} distinct patients")
         c1.metric("Treated", result.n_treated)
         c2.metric("Controls", result.n_control)
     elif problem:

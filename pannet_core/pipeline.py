@@ -137,7 +137,7 @@ class AnalysisResult:
         return self.n_matched_treated
 
     @property
-    def n_links(self) -> int:
+    def n_pairs(self) -> int:
         """Pairs: treated-control links, the rows of ``matching.pairs`` (``pairs`` in results.json)."""
         return int(self.matching.n_pairs)
 
@@ -157,11 +157,6 @@ class AnalysisResult:
     def n_matched_patients(self) -> int:
         """Distinct patients in the matched sample (what every matched-sample analysis uses once)."""
         return int(self.data["matched"].to_numpy(dtype=bool).sum())
-
-    @property
-    def n_pairs(self) -> int:
-        """Deprecated: the number of matched *sets* (use :attr:`n_sets`; pairs are :attr:`n_links`)."""
-        return self.n_sets
 
     @property
     def matched_data(self) -> pd.DataFrame:

@@ -47,8 +47,8 @@ def _settings(at) -> Settings:
 
 
 def _pairs(at) -> int:
-    text = next(m.value for m in at.markdown if "matched-count" in m.value)
-    return int(re.search(r"Matched: (\d+) pairs", text).group(1))
+    text = next(m.value for m in at.markdown if m.value.startswith("**Matched: "))
+    return int(re.search(r"Matched: (\d+) sets", text).group(1))
 
 
 def _go(at, i: int) -> AppTest:
@@ -113,7 +113,7 @@ def test_sidebar_counts_follow_the_caliper_and_figures_carry_their_screen_height
     _go(at, 2)
 
     def sidebar_pairs():
-        values = [m.value for m in at.sidebar.metric if m.label == "Matched pairs"]
+        values = [m.value for m in at.sidebar.metric if m.label == "Matched sets"]
         assert len(values) == 1, values  # drawn once, by the fragment
         return int(values[0])
 

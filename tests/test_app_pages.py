@@ -18,6 +18,7 @@ import pytest
 pytest.importorskip("streamlit")
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
+from board import fmt  # noqa: E402
 from pannet_core.io import schema  # noqa: E402
 from pannet_core.cohort.prepare import prepare_cohort  # noqa: E402
 from pannet_core.cohort.demo import make_demo_cohort  # noqa: E402
@@ -135,9 +136,9 @@ def test_matching_page_shows_overlap_love_plot_reasons_table1_and_pairs(at):
     assert (t1["Imbalanced"] != "").any()                   # seed 000's Table 1 has SMDs >= 0.1 before matching
     pairs = _frame_with(at, "pair", "treated_id", "control_id")
     assert len(pairs) > 0
-    shown = next(m.value for m in at.markdown if "pair-ids" in m.value)
+    shown = next(m.value for m in at.markdown if m.value.startswith("Pair "))
     first = pairs.iloc[0]
-    assert str(first["treated_id"]) in shown and str(first["control_id"]) in shown
+    assert fmt.md_text(first["treated_id"]) in shown and fmt.md_text(first["control_id"]) in shown
 
 
 def test_exact_matching_on_sex_gives_pairs_of_one_sex():
@@ -158,7 +159,7 @@ def test_survival_page_shows_both_cohorts_tests_sensitivity_and_ninety_day(at):
     for key in ("km_unmatched", "km_matched", "km_sens"):
         _chart(at, key)
     text = " ".join(m.value for m in at.markdown)
-    assert "Log-rank P = " in text and "stratified on pairs P = " in text and "HR" in text
+    assert "Log-rank P = " in text and "stratified on matched sets P = " in text and "HR" in text
     heads = [s.value for s in at.subheader]
     assert any(h.startswith("Sensitivity analysis") for h in heads) and "90-day mortality" in heads
     nd = _frame_with(at, "Group", "Deaths within 90 days")

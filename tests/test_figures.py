@@ -256,7 +256,7 @@ def _fake_result(comp, synthetic=False):
     data = _scores()
     data.attrs["synthetic"] = synthetic
     return SimpleNamespace(settings=s, matched=comp, unmatched=comp, balance=BALANCE, data=data, flow=FLOW,
-                           n_sets=70, n_links=70, n_matched_treated=70, n_matched_control=70, n_treated=int(data["treated"].sum()), n_control=int((~data["treated"]).sum()),
+                           n_sets=70, n_pairs=70, n_matched_treated=70, n_matched_control=70, n_treated=int(data["treated"].sum()), n_control=int((~data["treated"]).sum()),
                            matching=SimpleNamespace(caliper_width=0.0123), warnings=(), cox_models=None)
 
 

@@ -43,13 +43,12 @@ def test_counts_of_a_match_with_replacement(with_replacement):
     r = with_replacement
     m = r.matching
     assert r.n_sets == m.pairs["pair"].nunique() == r.n_matched_treated
-    assert r.n_links == len(m.pairs) == 2 * r.n_sets  # two controls per set, some reused
-    assert r.n_matched_control == m.pairs["control_id"].nunique() < r.n_links
+    assert r.n_pairs == len(m.pairs) == 2 * r.n_sets  # two controls per set, some reused
+    assert r.n_matched_control == m.pairs["control_id"].nunique() < r.n_pairs
     assert r.n_matched_patients == r.n_matched_treated + r.n_matched_control == int(r.data["matched"].sum())
-    assert r.n_pairs == r.n_sets  # the deprecated alias
     doc = results_json(r)
     assert (doc["n_sets"], doc["n_pairs"], doc["n_matched_treated"], doc["n_matched_control"],
-            doc["n_matched_patients"]) == (r.n_sets, r.n_links, r.n_matched_treated, r.n_matched_control,
+            doc["n_matched_patients"]) == (r.n_sets, r.n_pairs, r.n_matched_treated, r.n_matched_control,
                                            r.n_matched_patients)
     # every matched-sample analysis counts distinct patients
     assert (r.matched.km_treated.n, r.matched.km_control.n) == (r.n_matched_treated, r.n_matched_control)
@@ -61,9 +60,9 @@ def test_km_legend_and_slide_show_distinct_patients_and_sets(with_replacement):
     r = with_replacement
     names = [t.name for t in figures.km_figure(r.matched).data if (t.meta or {}).get("role") == "km"]
     assert any(f"(n = {r.n_matched_control})" in n for n in names), names
-    assert not any(f"(n = {r.n_links})" in n for n in names)
+    assert not any(f"(n = {r.n_pairs})" in n for n in names)
     text = " ".join(a.text for a in figures.summary_slide(r).layout.annotations)
-    assert (f"Matched sets: <b>{r.n_sets}</b> ({r.n_links} pairs; {r.n_matched_treated} treated and "
+    assert (f"Matched sets: <b>{r.n_sets}</b> ({r.n_pairs} pairs; {r.n_matched_treated} treated and "
             f"{r.n_matched_control} distinct control patients") in text
     assert "Matched pairs" not in text
 
@@ -72,7 +71,7 @@ def test_matched_sets_frame_has_one_row_per_membership(with_replacement):
     r = with_replacement
     sets = matched_sets_frame(r)
     assert list(sets.columns) == ["set", "patient_id", "treated"]
-    assert len(sets) == r.n_sets + r.n_links
+    assert len(sets) == r.n_sets + r.n_pairs
     assert (sets.groupby("set")["treated"].agg(["sum", "size"]).to_numpy() == [1, 3]).all()
     first = sets.groupby("set").head(1)
     assert first["treated"].eq(1).all()  # the treated patient opens its set

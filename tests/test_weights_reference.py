@@ -54,7 +54,7 @@ def test_the_pipeline_makes_the_committed_sets(case):
     assert ours["patient_id"].astype(int).tolist() == sets["id"].tolist()
     assert ours["treated"].tolist() == sets["treated"].tolist()
     ref = REF[name]
-    assert (result.n_sets, result.n_links, result.n_matched_patients) == (
+    assert (result.n_sets, result.n_pairs, result.n_matched_patients) == (
         ref["n_sets"], ref["n_pairs"], ref["n_patients"])
     doc = results_json(result)
     assert (doc["n_sets"], doc["n_pairs"], doc["n_matched_patients"]) == (

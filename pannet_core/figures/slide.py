@@ -38,7 +38,7 @@ def _matched_counts(result) -> str:
     pool = f"from {result.n_treated} treated and {result.n_control} control patients"
     if m.ratio == 1 and not m.replace:  # sets = pairs, every patient once
         return f"Matched pairs: <b>{result.n_sets}</b> ({pool})"
-    return (f"Matched sets: <b>{result.n_sets}</b> ({result.n_links} pairs; {result.n_matched_treated} treated and "
+    return (f"Matched sets: <b>{result.n_sets}</b> ({result.n_pairs} pairs; {result.n_matched_treated} treated and "
             f"{result.n_matched_control} distinct control patients, {pool})")
 
 

@@ -333,9 +333,8 @@ def result_figures(result: Any) -> dict[str, go.Figure]:
     out["love_plot"] = figures.love_plot(result.balance, threshold=s.balance.threshold)
     out["ps_overlap"] = figures.ps_overlap(result.data, labels=labels)
     if s.is_pannet and result.flow is not None and len(result.flow):
-        out["consort"] = figures.consort_figure(result.flow, result.n_treated, result.n_control, result.n_pairs,
-                                                labels=labels,
-                                                n_matched_control=int((result.matched_data["treated"] == False).sum()))  # noqa: E712
+        out["consort"] = figures.consort_figure(result.flow, result.n_treated, result.n_control, result.n_sets,
+                                                labels=labels, n_matched_control=result.n_matched_control)
     cox_models = getattr(result, "cox_models", None)
     cox_table = getattr(cox_models, "table", cox_models)
     if cox_table is not None and len(cox_table):

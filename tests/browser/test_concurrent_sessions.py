@@ -75,16 +75,16 @@ async def _upload(page, label: str, name: str, data: bytes, mime: str, done_text
 async def _observe(page) -> dict:
     # The Matching fragment writes the sidebar's counts after its results (app_pages/3_matching.py), and
     # under load they can land after _idle's quiet spell: read the page once the sidebar shows all its
-    # counts and the same number of pairs as the matched-count line (both from the same run).
+    # counts and the same number of sets as the matched-count line (both from the same run).
     await page.wait_for_function(
         """() => {
-            const line = document.querySelector("[data-testid='matched-count']")?.innerText || "";
+            const line = document.querySelector(".st-key-matched-count")?.innerText || "";
             const side = document.querySelector("[data-testid='stSidebar']")?.innerText || "";
-            const a = line.match(/Matched: (\\d+) pairs/), b = side.match(/Matched pairs\\s+(\\d+)/);
+            const a = line.match(/Matched: (\\d+) sets/), b = side.match(/Matched sets\\s+(\\d+)/);
             return !!(a && b && a[1] === b[1] && /Controls\\s+\\d+/.test(side));
         }""", timeout=TIMEOUT_MS)
-    return {"matched": await page.locator("[data-testid='matched-count']").inner_text(),
-            "pair": await page.locator("[data-testid='pair-ids']").inner_text(),
+    return {"matched": await page.locator(".st-key-matched-count").inner_text(),
+            "pair": await page.locator(".st-key-pair-ids").inner_text(),
             "sidebar": await page.locator('[data-testid="stSidebar"]').inner_text()}
 
 
@@ -105,7 +105,7 @@ async def _one_session(browser, url: str, k: int, files) -> dict:
         marks["data"] = time.perf_counter()
         await page.locator('[data-testid="stSidebarNav"]').get_by_text("3 Matching", exact=True).click()
         await page.get_by_role("heading", name="Propensity-score matching", level=1).wait_for()
-        await page.locator("[data-testid='matched-count']").get_by_text(f"caliper {caliper:.3f}").wait_for()
+        await page.locator(".st-key-matched-count").get_by_text(f"caliper {caliper:.3f}").wait_for()
         await _idle(page)
         marks["matching"] = time.perf_counter()
         seen = [(caliper, await _observe(page))]
@@ -117,7 +117,7 @@ async def _one_session(browser, url: str, k: int, files) -> dict:
             t0 = time.perf_counter()
             await thumb.press("ArrowLeft")
             await page.wait_for_function(
-                "t => { const el = document.querySelector(\"[data-testid='matched-count']\");"
+                "t => { const el = document.querySelector(\".st-key-matched-count\");"
                 " return el && el.innerText.includes(t); }", arg=f"caliper {target:.3f}", timeout=TIMEOUT_MS)
             times.append(time.perf_counter() - t0)
             await _idle(page)
@@ -208,7 +208,7 @@ def test_ten_concurrent_sessions_stay_separate(server_url):
         for caliper, obs in r["seen"]:
             e = expected[caliper]
             distinct.add((k, e["n"], e["n_treated"], e["n_control"]))
-            m = re.search(r"Matched: (\d+) pairs; (\d+) of (\d+) .* \(caliper ([0-9.]+)", obs["matched"])
+            m = re.search(r"Matched: (\d+) sets .*?; (\d+) of (\d+) .* \(caliper ([0-9.]+)", obs["matched"])
             assert m, obs["matched"]
             assert (int(m[1]), int(m[2]), int(m[3])) == (e["pairs"], e["t_matched"], e["n_treated"]), (k, caliper)
             assert float(m[4]) == pytest.approx(caliper)
@@ -216,7 +216,7 @@ def test_ten_concurrent_sessions_stay_separate(server_url):
             assert tuple(ids) == e["first_pair"], (k, caliper, obs["pair"])
             sidebar = obs["sidebar"]
             assert f"Upload: session_{k}.csv" in sidebar and f"{len(files[k][0].splitlines()) - 1} rows" in sidebar
-            for label, value in (("Analysed", e["n"]), ("Matched pairs", e["pairs"]), ("Treated", e["n_treated"]),
+            for label, value in (("Analysed", e["n"]), ("Matched sets", e["pairs"]), ("Treated", e["n_treated"]),
                                  ("Controls", e["n_control"])):
                 assert re.search(rf"{label}\s+{value}\b", sidebar), (k, label, value, sidebar)
             # nothing of any other session on screen

@@ -79,7 +79,7 @@ def test_every_page_renders_and_is_saved(page, tmp_path):
 
 
 def _matched_text(page) -> str:
-    return page.locator("[data-testid='matched-count']").inner_text()
+    return page.locator(".st-key-matched-count").inner_text()
 
 
 def test_caliper_slider_changes_matched_count(page):
@@ -91,26 +91,26 @@ def test_caliper_slider_changes_matched_count(page):
     for _ in range(12):
         thumb.press("ArrowLeft")
     page.wait_for_function(
-        "t => { const el = document.querySelector(\"[data-testid='matched-count']\");"
+        "t => { const el = document.querySelector(\".st-key-matched-count\");"
         " return el && el.innerText.includes(t); }", arg=f"caliper {target:.3f}", timeout=30_000)
     wait_idle(page, settle_ms=300)
     after = _matched_text(page)
     assert after != before
     # the sidebar's count is drawn by the page's fragment: exactly one, and it follows the caliper
-    pairs = re.search(r"Matched: (\d+) pairs", after).group(1)
+    pairs = re.search(r"Matched: (\d+) sets", after).group(1)
     # the fragment writes the sidebar's count after its results: under load it can follow a moment later
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
     try:
         page.wait_for_function(
             "p => { const el = document.querySelector(\"[data-testid='stSidebar']\");"
-            " return el && new RegExp('Matched pairs\\\\s+' + p + '\\\\b').test(el.innerText); }",
+            " return el && new RegExp('Matched sets\\\\s+' + p + '\\\\b').test(el.innerText); }",
             arg=pairs, timeout=10_000)
     except PlaywrightTimeout:
         pass  # the assertion below shows what the sidebar says
     sidebar = page.locator('[data-testid="stSidebar"]').inner_text()
-    assert len(re.findall(r"Matched pairs", sidebar)) == 1, sidebar
-    assert re.search(rf"Matched pairs\s+{pairs}\b", sidebar), (pairs, sidebar)
+    assert len(re.findall(r"Matched sets", sidebar)) == 1, sidebar
+    assert re.search(rf"Matched sets\s+{pairs}\b", sidebar), (pairs, sidebar)
 
 
 def _png_size(data: bytes) -> tuple[int, int]:

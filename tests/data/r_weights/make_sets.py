@@ -57,7 +57,7 @@ def main() -> None:
                             "time": d.loc[sets["patient_id"], "time"].to_numpy(),
                             "event": d.loc[sets["patient_id"], "event"].to_numpy()})
         out.to_csv(HERE / f"sets_{case}.csv", index=False, float_format="%.17g")
-        print(case, json.dumps({"sets": result.n_sets, "pairs": result.n_links,
+        print(case, json.dumps({"sets": result.n_sets, "pairs": result.n_pairs,
                                 "patients": result.n_matched_patients}))
 
 
