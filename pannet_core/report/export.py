@@ -95,6 +95,48 @@ def require_browser() -> str:
     return path
 
 
+#: Chromium switches that stop every request the export does not need: background networking,
+#: component/extension updates, sync, metrics, safe browsing, DNS prefetch and secure-DNS probes, and
+#: name resolution itself (the page is a local file, the devtools channel a pipe); a request to a
+#: literal address goes to a closed loopback proxy port
+QUIET_BROWSER_FLAGS: tuple[str, ...] = (
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-component-extensions-with-background-pages",
+    "--disable-default-apps",
+    "--disable-sync",
+    "--disable-domain-reliability",
+    "--disable-client-side-phishing-detection",
+    "--disable-breakpad",
+    "--disable-crash-reporter",
+    "--metrics-recording-only",
+    "--no-pings",
+    "--no-first-run",
+    "--no-default-browser-check",
+    "--safebrowsing-disable-auto-update",
+    "--disable-features=OptimizationHints,MediaRouter,DialMediaRouteProvider,Translate,"
+    "AutofillServerCommunication,CertificateTransparencyComponentUpdater,NetworkTimeServiceQuerying,"
+    "InterestFeedContentSuggestions,SafeBrowsing,DnsOverHttps,AsyncDns,NetworkQualityEstimator,WebRtc",
+    "--enable-features=EnableIPv6ReachabilityOverride",  # no probe socket to a public IPv6 address
+    "--host-resolver-rules=MAP * ~NOTFOUND",
+    "--proxy-server=127.0.0.1:9",
+    "--proxy-bypass-list=<-loopback>",
+    "--webrtc-ip-handling-policy=disable_non_proxied_udp",
+)
+
+
+def _quiet_chromium() -> type:
+    """choreographer's Chromium launcher with :data:`QUIET_BROWSER_FLAGS` added (and no proxy of its own)."""
+    from choreographer.browsers.chromium import Chromium
+
+    class QuietChromium(Chromium):
+        def get_cli(self):
+            cli = [a for a in super().get_cli() if not a.startswith(("--proxy-server=", "--proxy-bypass-list="))]
+            return [*cli, *QUIET_BROWSER_FLAGS]
+
+    return QuietChromium
+
+
 def _reload_in_background(k: Any) -> None:
     """Let kaleido reload its tab after a render without making the caller wait.
 
@@ -148,7 +190,7 @@ class _WarmBrowser:
         thread.start()
 
         async def _open():
-            k = kaleido.Kaleido(n=1, timeout=RENDER_TIMEOUT, path=path, mathjax=False,
+            k = kaleido.Kaleido(n=1, timeout=RENDER_TIMEOUT, path=path, mathjax=False, browser_cls=_quiet_chromium(),
                                 plotlyjs=plotly_js.as_uri() if plotly_js.is_file() else None)
             await k.open()
             _reload_in_background(k)
