@@ -459,7 +459,7 @@ class Settings:
         if self.study is None or self.study.cutoff_date is None:
             return
         for r in self.eligibility:
-            start = r.params.get("start", 2000) if r.name == "diagnosis_years" and r.enabled else None
+            start = r.params.get("start") if r.name == "diagnosis_years" and r.enabled else None
             if isinstance(start, int) and not isinstance(start, bool):
                 _check(int(self.study.cutoff_date[:4]) >= start,
                        f"study.cutoff_date is {self.study.cutoff_date}, before the first diagnosis year "

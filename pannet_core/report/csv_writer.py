@@ -379,10 +379,13 @@ class _Unclosed(io.TextIOWrapper):
 
     def __init__(self, buffer):
         super().__init__(buffer, encoding="utf-8", newline="")
+        self._done = False
 
     def close(self):
-        self.flush()
-        self.detach()
+        if not self._done:
+            self._done = True
+            self.flush()
+            self.detach()
 
 
 def _pandas_csv(frame: pd.DataFrame, path) -> None:
