@@ -7,8 +7,12 @@ not at all.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import json
 import os
+import re
 import shutil
+import signal
 import sys
 import tempfile
 from pathlib import Path
@@ -61,19 +65,21 @@ def _cmd_run(args) -> int:
     # counting; the cycle collector's passes over them cost ~0.2 s of CPU at registry scale and
     # find next to nothing, so it is off for the run (~10 % more peak memory) and back on after,
     # for callers that run main() in their own process (tests).
+    out = _check_out(args.out)  # before any work: a bad --out costs nothing
     gc_was_on = gc.isenabled()
     gc.disable()
     # parse the CSV with pyarrow on a thread while this one imports pandas and scipy
     arrow_csv.start_prefetch(args.data)
     try:
-        return _run(args)
+        with _terminate_as_exception():
+            return _run(args, out)
     finally:
         arrow_csv.wait_prefetch()
         if gc_was_on:
             gc.enable()
 
 
-def _run(args) -> int:
+def _run(args, out: Path) -> int:
     from concurrent.futures import ThreadPoolExecutor
 
     from pannet_core.report.csv_writer import column_texts, write_csv
@@ -96,9 +102,9 @@ def _run(args) -> int:
                               "without the PNG figures; or install chromium (Debian/Ubuntu: sudo apt-get install "
                               "chromium; macOS/Windows: install Google Chrome) or set BROWSER_PATH to a chromium "
                               "or chrome executable.") from None
-    out = Path(args.out)
     made = _make_folders(out.parent)
-    tmp = Path(tempfile.mkdtemp(prefix=".pannet-", dir=out.parent))
+    _remove_stale_staging(out.parent)
+    tmp = _make_staging(out.parent)
     done = False
     try:
         # The CSV files are written on a second thread while this one computes: first the text of the
@@ -138,7 +144,7 @@ def _run(args) -> int:
         if export is not None:
             export.write_figures(result, tmp / "figures")
         (tmp / "results.json").write_text(text, encoding="utf-8")
-        _publish(tmp, out)
+        _publish(tmp, out)  # (an OSError here is reported by main with the path it names)
         done = True
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -162,8 +168,156 @@ def _make_folders(folder: Path) -> list[Path]:
         if f.exists():
             break
         missing.append(f)
-    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        for f in missing:  # the ones made before the failure
+            with contextlib.suppress(OSError):
+                f.rmdir()
+        raise PanNetError(f"Cannot create the output folder's parent {folder} ({exc.strerror}).",
+                          "Choose an --out inside a folder you can write to (a part of the path may be a "
+                          "file).", exit_code=2) from None
     return missing
+
+
+# --------------------------------------------------------------------------- output folder
+#: lists the files a run wrote into its --out folder, so the next run replaces exactly those
+MANIFEST = ".pannet_manifest.json"
+#: staging folders are ``.pannet-<pid>-<random>`` beside --out
+_STAGING = re.compile(r"\.pannet-(\d+)-[A-Za-z0-9_]+")
+#: what run wrote before manifests existed: accepted as a previous output and replaced
+_LEGACY_TOP = {"results.json", "matched_cohort.csv", "excluded_patients.csv", "matched_sets.csv", "figures"}
+_LEGACY_FIGURE = re.compile(r"(km_\w+_(unmatched|matched|sensitivity)|love_plot|ps_overlap|consort|forest|"
+                            r"summary_slide)\.(png|pdf)")
+
+
+class Terminated(BaseException):
+    """SIGTERM or SIGHUP during ``run``: raised in the main thread so that the staging folder is removed."""
+
+
+@contextlib.contextmanager
+def _terminate_as_exception():
+    """Turn SIGTERM/SIGHUP into :class:`Terminated` for the block (main thread only; handlers restored)."""
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum, frame):
+        raise Terminated(signum)
+
+    wanted = [getattr(signal, n) for n in ("SIGTERM", "SIGHUP") if hasattr(signal, n)]
+    previous = {sig: signal.signal(sig, handler) for sig in wanted}
+    try:
+        yield
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+
+
+def _check_out(text: str) -> Path:
+    """The ``--out`` folder as an absolute path, refused when it cannot be a run's output folder."""
+    if not text or not text.strip():
+        raise PanNetError("--out is empty, so there is no folder to write the results to.",
+                          "Give a folder, e.g. --out results/.", exit_code=2)
+    out = Path(os.path.abspath(text))
+    if out.exists() and not out.is_dir():
+        raise PanNetError(f"The output path {out} exists and is not a folder.", "Choose another --out.",
+                          exit_code=2)
+    for parent in out.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise PanNetError(f"The output path {out} is inside {parent}, which is a file, not a folder.",
+                                  "Choose another --out.", exit_code=2)
+            break
+    if out.is_dir():
+        _previous_files(out)  # refuses a folder with files run did not write
+    return out
+
+
+def _previous_files(out: Path) -> list[str]:
+    """The files (relative, ``/``-separated) a previous run wrote into ``out``; [] for an empty folder.
+
+    Raises PanNetError when ``out`` holds anything a run did not write.
+    """
+    try:
+        entries = sorted(p.name for p in out.iterdir())
+    except OSError as exc:
+        raise PanNetError(f"Cannot read the output folder {out} ({exc.strerror}).",
+                          "Choose an --out folder you can read and write.", exit_code=2) from None
+    if not entries:
+        return []
+    manifest = out / MANIFEST
+    if manifest.is_file():
+        try:
+            listed = json.loads(manifest.read_text(encoding="utf-8"))["files"]
+        except (OSError, ValueError, KeyError, TypeError):
+            listed = None
+        if isinstance(listed, list) and all(isinstance(f, str) and _safe_relative(f) for f in listed):
+            return listed
+        raise PanNetError(f"The output folder {out} has a damaged {MANIFEST}, so the files of the previous run "
+                          "are not known.", "Choose a new or empty --out folder.", exit_code=2)
+    figures = out / "figures"
+    legacy = set(entries) <= _LEGACY_TOP and (
+        not figures.exists() or (figures.is_dir() and all(
+            p.is_file() and _LEGACY_FIGURE.fullmatch(p.name) for p in figures.iterdir())))
+    if legacy and all((out / e).is_file() for e in entries if e != "figures"):
+        return [e for e in entries if e != "figures"] + (
+            [f"figures/{p.name}" for p in sorted(figures.iterdir())] if figures.is_dir() else [])
+    shown = ", ".join(entries[:5]) + (" ..." if len(entries) > 5 else "")
+    raise PanNetError(f"The output folder {out} is not empty and was not written by 'run' (it holds {shown}); "
+                      "its files would be mixed with or replaced by the results.",
+                      "Choose a new or empty --out folder.", exit_code=2)
+
+
+def _safe_relative(name: str) -> bool:
+    parts = name.split("/")
+    return bool(name) and not name.startswith("/") and all(p not in ("", ".", "..") for p in parts) \
+        and "\\" not in name and ":" not in name
+
+
+def _alive(pid: int) -> bool:
+    if os.name == "nt":  # os.kill(pid, 0) would end the process there
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # exists, owned by someone else
+        return True
+    return True
+
+
+def _remove_stale_staging(folder: Path) -> None:
+    """Remove the staging folders left in ``folder`` by runs whose process is gone (killed with SIGKILL)."""
+    try:
+        entries = list(folder.iterdir())
+    except OSError:
+        return
+    for p in entries:
+        m = _STAGING.fullmatch(p.name)
+        if m and int(m.group(1)) != os.getpid() and p.is_dir() and not p.is_symlink() and not _alive(int(m.group(1))):
+            shutil.rmtree(p, ignore_errors=True)
+
+
+def _make_staging(folder: Path) -> Path:
+    try:
+        return Path(tempfile.mkdtemp(prefix=f".pannet-{os.getpid()}-", dir=folder))
+    except OSError as exc:
+        raise PanNetError(f"Cannot write into {folder} ({exc.strerror}).",
+                          "Choose an --out folder you can write to.", exit_code=2) from None
+
+
+def _files_under(folder: Path) -> list[str]:
+    return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
+
+
+def _write_manifest(folder: Path, files: list[str]) -> None:
+    tmp = folder / f"{MANIFEST}.part"
+    tmp.write_text(json.dumps({"written_by": "python -m pannet_core run", "files": sorted(set(files))}, indent=1),
+                   encoding="utf-8")
+    os.replace(tmp, folder / MANIFEST)
 
 
 def _where(p) -> str:
@@ -206,17 +360,29 @@ def _require_usable(table, settings, data_path, settings_path=None) -> None:
 
 
 def _publish(tmp: Path, out: Path) -> None:
-    """Move a finished output folder into place; results.json goes last."""
+    """Move a finished output folder into place, replacing exactly the previous run's files; results.json last.
+
+    While the files move, the manifest lists the old and the new files, so an interrupted
+    publish still leaves every file of ours known to the next run.
+    """
+    new = _files_under(tmp)
     if not out.exists():
+        _write_manifest(tmp, new)
         os.replace(tmp, out)
         return
-    if not out.is_dir():
-        raise PanNetError(f"The output path {out} exists and is not a folder.", "Choose another --out.")
-    for item in sorted(tmp.iterdir(), key=lambda p: p.name == "results.json"):
-        target = out / item.name
-        if target.is_dir():
-            shutil.rmtree(target)
-        os.replace(item, target)
+    old = _previous_files(out)  # checked again: the folder may have changed during the run
+    _write_manifest(out, old + new)
+    for name in old:
+        with contextlib.suppress(FileNotFoundError):
+            (out / name).unlink()
+    for name in sorted(new, key=lambda n: n == "results.json"):
+        target = out / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(tmp / name, target)
+    for name in {n.rsplit("/", 1)[0] for n in old if "/" in n}:  # e.g. figures/, when it is now empty
+        with contextlib.suppress(OSError):
+            (out / name).rmdir()
+    _write_manifest(out, new)
 
 
 def _cmd_demo(args) -> int:
@@ -224,6 +390,9 @@ def _cmd_demo(args) -> int:
 
     if args.n_scale < 1:
         raise SettingsError(f"--n-scale is {args.n_scale}; it must be 1 or more.", "Use e.g. --n-scale 100.")
+    if not args.out.strip():
+        raise SettingsError("--out is empty, so there is no file to write the cohort to.",
+                            "Give a file name, e.g. --out demo.csv.")
     frame = make_demo_cohort(seed=args.seed, n_scale=args.n_scale)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -264,6 +433,15 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         sys.stderr.write("pannet_core: interrupted; nothing was written.\n")
+        return 1
+    except Terminated as exc:
+        sys.stderr.write("pannet_core: stopped by a termination signal; nothing was written.\n")
+        return 128 + int(exc.args[0])
+    except OSError as exc:  # the disk, not the data: say which file and why
+        where = f" ({exc.filename})" if exc.filename else ""
+        sys.stderr.write(f"pannet_core: a file could not be read or written{where}: {exc.strerror or exc}. "
+                         "Nothing was written. Fix: check the path, the free disk space and that you may "
+                         "write to the --out folder.\n")
         return 1
     except Exception as exc:  # a bug: still no traceback for the user, unless asked for
         if os.environ.get("PANNET_DEBUG"):

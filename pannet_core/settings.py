@@ -75,6 +75,63 @@ def _reject_unknown(data: dict, known: set[str], block: str) -> None:
            f"Remove them or correct the spelling; known keys are {sorted(known)}.")
 
 
+MAX_SETTINGS_BYTES = 1_000_000  # a saved settings file is a few kB
+MAX_DEPTH = 20  # the deepest settings file nests 4 levels
+CUTOFF_RANGE = ("1970-01-01", "2100-12-31")  # before 1970 no Pan-NET registry has diagnoses
+MAX_CALIPER = 10.0  # in SDs of the score (ps, logit); ps_absolute is a probability difference, at most 1
+MAX_YEARS = 100.0  # horizons and risk times
+MAX_SEED = 2**63 - 1
+
+
+def decode_settings_bytes(data: bytes) -> str:
+    """The text of a settings file: UTF-8 (with or without BOM) or UTF-16/UTF-32 with a BOM.
+
+    The CLI (:meth:`Settings.load`) and the dashboard's upload both decode here, so a
+    file is accepted by one exactly when it is accepted by the other.
+
+    Raises
+    ------
+    SettingsError
+        Too large, or not text in one of these encodings.
+    """
+    import codecs
+
+    _check(len(data) <= MAX_SETTINGS_BYTES,
+           f"The settings file has {len(data):,} bytes; a settings file is a few kilobytes.",
+           "Choose the .json file saved by PanNET Board (Save current settings) or a preset.")
+    boms = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"), (codecs.BOM_UTF8, "utf-8-sig"),
+            (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))  # UTF-32 LE starts like UTF-16 LE
+    encoding = next((enc for bom, enc in boms if data.startswith(bom)), "utf-8")
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError:
+        raise SettingsError(f"The settings file is not text in UTF-8 or UTF-16 (decoding as {encoding} failed).",
+                            "Choose the .json file saved by PanNET Board (Save current settings), or save it "
+                            "again as UTF-8 in a text editor.") from None
+
+
+def _depth(obj: Any) -> int:
+    """Nesting depth of parsed JSON, without recursion."""
+    deepest, stack = 0, [(obj, 1)]
+    while stack:
+        o, d = stack.pop()
+        deepest = max(deepest, d)
+        if d > MAX_DEPTH:
+            break
+        if isinstance(o, dict):
+            stack.extend((v, d + 1) for v in o.values())
+        elif isinstance(o, list):
+            stack.extend((v, d + 1) for v in o)
+    return deepest
+
+
+def _scalar(value: Any, key: str) -> Any:
+    _check(value is None or isinstance(value, (str, bool)) or _is_number(value),
+           f"Setting '{key}' is {value!r}; it must be one value (text, a number, true/false or null).",
+           f'Write e.g. "{key.split(".")[-1]}": 1, or remove it.')
+    return value
+
+
 class _Block:
     """Mixin: dict round trip for a flat frozen dataclass of JSON-able values."""
 
@@ -111,7 +168,8 @@ class ColumnsSettings(_Block):
                "Give id, treatment, time and event four different columns.")
         return cls(id=d["id"], treatment=d["treatment"], time=d["time"], event=d["event"],
                    time_unit=_choice(d.get("time_unit", "days"), TIME_UNITS, "columns.time_unit"),
-                   treated_value=d.get("treated_value"), event_value=d.get("event_value"))
+                   treated_value=_scalar(d.get("treated_value"), "columns.treated_value"),
+                   event_value=_scalar(d.get("event_value"), "columns.event_value"))
 
     @property
     def years_per_unit(self) -> float:
@@ -163,15 +221,17 @@ class MatchingSettings(_Block):
         _check(isinstance(ratio, int) and not isinstance(ratio, bool) and 1 <= ratio <= 10,
                f"matching.ratio is {ratio!r}; it must be a whole number from 1 to 10.",
                "Use 1 for 1:1 matching, 2 for 1:2 and so on.")
+        scale = _choice(d.get("caliper_scale", "ps"), CALIPER_SCALES, "matching.caliper_scale")
+        top = 1.0 if scale == "ps_absolute" else MAX_CALIPER
         caliper = d.get("caliper", DEFAULT_CALIPER)
-        _check(caliper is None or (_is_number(caliper) and caliper > 0),
-               f"matching.caliper is {caliper!r}; it must be a positive number (or null for no caliper).",
-               "A usual choice is 0.1 or 0.2.")
+        _check(caliper is None or (_is_number(caliper) and 0 < caliper <= top),
+               f"matching.caliper is {caliper!r}; with caliper_scale {scale!r} it must be a number above 0 and "
+               f"at most {top:g} (or null for no caliper).",
+               "A usual choice is 0.1 or 0.2 (standard deviations of the score).")
         seed = d.get("seed", 0)
-        _check(isinstance(seed, int) and not isinstance(seed, bool) and seed >= 0,
-               f"matching.seed is {seed!r}; it must be a whole number >= 0.", "Use e.g. 0.")
-        return cls(ratio=ratio, caliper=None if caliper is None else float(caliper),
-                   caliper_scale=_choice(d.get("caliper_scale", "ps"), CALIPER_SCALES, "matching.caliper_scale"),
+        _check(isinstance(seed, int) and not isinstance(seed, bool) and 0 <= seed <= MAX_SEED,
+               f"matching.seed is {seed!r}; it must be a whole number from 0 to {MAX_SEED}.", "Use e.g. 0.")
+        return cls(ratio=ratio, caliper=None if caliper is None else float(caliper), caliper_scale=scale,
                    replace=_bool(d.get("replace", False), "matching.replace"),
                    order=_choice(d.get("order", "largest"), ORDERS, "matching.order"),
                    seed=seed, exact=_str_tuple(d.get("exact"), "matching.exact"))
@@ -193,12 +253,16 @@ class SurvivalSettings(_Block):
         out = {}
         for key, default in (("horizons", (1.0, 3.0, 5.0)), ("risk_times", ())):
             v = d.get(key, list(default))
-            _check(isinstance(v, (list, tuple)) and all(_is_number(x) and x >= 0 for x in v),
-                   f"survival.{key} is {v!r}; it must be a list of non-negative numbers of years.",
+            low = 0 if key == "risk_times" else 1e-9  # a survival probability at 0 years says nothing
+            _check(isinstance(v, (list, tuple)) and len(v) <= 50
+                   and all(_is_number(x) and low <= x <= MAX_YEARS for x in v),
+                   f"survival.{key} is {v!r}; it must be a list of at most 50 numbers of years, "
+                   f"{'from 0' if low == 0 else 'above 0'} to {MAX_YEARS:g}.",
                    f'Write e.g. "{key}": [1, 3, 5].')
             out[key] = tuple(float(x) for x in v)
         cl = d.get("conf_level", 0.95)
-        _check(_is_number(cl) and 0.5 <= cl < 1, f"survival.conf_level is {cl!r}; it must be between 0.5 and 1.",
+        _check(_is_number(cl) and 0.5 <= cl <= 0.999,
+               f"survival.conf_level is {cl!r}; it must be between 0.5 and 0.999.",
                "Use 0.95 for 95 % confidence intervals.")
         tr = d.get("truncate_at_risk")
         _check(tr is None or (_is_number(tr) and 0 < tr < 1),
@@ -245,11 +309,19 @@ class StudySettings(_Block):
         cut = d.get("cutoff_date")
         if cut is not None:
             import datetime as _dt
+            import re
+
+            ok = isinstance(cut, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", cut) is not None
             try:
-                _dt.date.fromisoformat(str(cut))
+                ok = ok and _dt.date.fromisoformat(cut) is not None
             except ValueError:
-                raise SettingsError(f"study.cutoff_date is {cut!r}, which is not a date.",
-                                    'Write it as "YYYY-MM-DD", e.g. "2019-12-31", or null.') from None
+                ok = False
+            _check(ok, f"study.cutoff_date is {cut!r}, which is not a date.",
+                   'Write it as "YYYY-MM-DD", e.g. "2019-12-31", or null.')
+            _check(CUTOFF_RANGE[0] <= cut <= CUTOFF_RANGE[1],
+                   f"study.cutoff_date is {cut}, outside {CUTOFF_RANGE[0]} to {CUTOFF_RANGE[1]}: follow-up would "
+                   "end before any diagnosis in a Pan-NET registry (or in the far future).",
+                   'Write the date the registry\'s follow-up was last updated, e.g. "2019-12-31", or null.')
         return cls(comparison=_choice(d.get("comparison", "primary_resection"), COMPARISONS, "study.comparison"),
                    endpoint=_choice(d.get("endpoint", "os"), ENDPOINTS, "study.endpoint"), cutoff_date=cut)
 
@@ -367,8 +439,10 @@ class Settings:
                "The 'column_map' block must map file headers to dictionary names.",
                'Write it as {"Födelsedatum": "birth_date", ...}.')
         name = d.get("name", "")
-        _check(isinstance(name, str), "The settings 'name' must be text.", 'Write e.g. "name": "my analysis".')
-        return cls(
+        _check(isinstance(name, str) and len(name) <= 200 and name.isprintable(),
+               "The settings 'name' must be one line of text of at most 200 characters.",
+               'Write e.g. "name": "my analysis".')
+        out = cls(
             name=name,
             columns=ColumnsSettings.from_dict(d["columns"]) if "columns" in d else None,
             study=StudySettings.from_dict(d["study"]) if "study" in d else None,
@@ -380,15 +454,39 @@ class Settings:
             balance=BalanceSettings.from_dict(d.get("balance", {})),
             column_map=dict(cmap),
         )
+        out._check_cutoff_after_diagnoses()
+        return out
+
+    def _check_cutoff_after_diagnoses(self) -> None:
+        """The cut-off may not come before the first diagnosis year the eligibility rules admit."""
+        if self.study is None or self.study.cutoff_date is None:
+            return
+        for r in self.eligibility:
+            start = r.params.get("start") if r.name == "diagnosis_years" and r.enabled else None
+            if isinstance(start, int) and not isinstance(start, bool):
+                _check(int(self.study.cutoff_date[:4]) >= start,
+                       f"study.cutoff_date is {self.study.cutoff_date}, before the first diagnosis year "
+                       f"{start} admitted by the 'diagnosis_years' rule: nobody would have any follow-up.",
+                       "Set the cut-off to the date the registry's follow-up was last updated.")
 
     @classmethod
     def from_json(cls, text: str | bytes) -> "Settings":
+        """Settings from JSON text, or from a file's bytes (decoded by :func:`decode_settings_bytes`)."""
+        if isinstance(text, (bytes, bytearray)):
+            text = decode_settings_bytes(bytes(text))
+        text = text.removeprefix("\ufeff")
+        _check(len(text) <= MAX_SETTINGS_BYTES, f"The settings text has {len(text):,} characters; settings are "
+               "a few thousand.", "Choose the .json file saved by PanNET Board (Save current settings).")
         try:
             data = json.loads(text)
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise SettingsError(f"The settings file is not valid JSON ({exc}).",
+        except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
+            detail = f"nested more than {MAX_DEPTH} levels deep" if isinstance(exc, RecursionError) else str(exc)
+            raise SettingsError(f"The settings file is not valid JSON ({detail}).",
                                 "Open it in a text editor and correct it, or save the settings again "
                                 "from the dashboard.") from None
+        _check(_depth(data) <= MAX_DEPTH,
+               f"The settings file is nested more than {MAX_DEPTH} levels deep; settings nest at most 4.",
+               "Save the settings again from the dashboard, or start from a preset.")
         return cls.from_dict(data)
 
     @classmethod

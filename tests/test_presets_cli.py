@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from pannet_core.cli import main
+from pannet_core.cli import MANIFEST, main
 from pannet_core.cohort.demo import make_demo_cohort
 
 PRESETS = Path(__file__).resolve().parents[1] / "pannet_core" / "presets"
@@ -81,8 +81,8 @@ def test_run_lists_every_excluded_patient_with_a_reason(demo_csv, tmp_path):
     out = tmp_path / "out"
     assert main(["run", "--data", str(demo_csv), "--settings", str(PRESETS / "primary_tumour_resection.json"),
                  "--out", str(out), "--no-figures"]) == 0
-    assert sorted(p.name for p in out.iterdir()) == ["excluded_patients.csv", "matched_cohort.csv", "matched_sets.csv",
-                                                     "results.json"]
+    assert sorted(p.name for p in out.iterdir() if p.name != MANIFEST) == [
+        "excluded_patients.csv", "matched_cohort.csv", "matched_sets.csv", "results.json"]
     excluded = pd.read_csv(out / "excluded_patients.csv")
     cohort = pd.read_csv(out / "matched_cohort.csv")
     doc = json.loads((out / "results.json").read_text())

@@ -1,4 +1,7 @@
-"""Fast CSV writing, byte-identical to ``DataFrame.to_csv(path, index=False)``.
+"""Fast CSV writing, byte-identical to ``safe_frame(frame).to_csv(path, index=False)``.
+
+Text cells that a spreadsheet would run as a formula are neutralised first
+(:mod:`pannet_core.report.safe_cells`); numbers are never changed.
 
 pandas formats every cell through ``ndarray.astype(str)`` and the ``csv`` module,
 which costs ~2 µs per value; ``matched_cohort.csv`` at registry scale has millions
@@ -14,10 +17,15 @@ row are joined by pyarrow's ``binary_join_element_wise``; the bytes are the same
 """
 from __future__ import annotations
 
+import contextlib
+import csv
+import io
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+from pannet_core.report.safe_cells import has_carriage_return, safe_frame
 
 _CHUNK = 10_000
 _SPECIAL = ('"', ",", "\n", "\r")
@@ -309,6 +317,7 @@ def column_texts(frame: pd.DataFrame, tail: list | None = None) -> dict:
     """
     if not frame.columns.is_unique or len(frame) == 0:
         return {}
+    frame = safe_frame(frame)
     texts = _column_texts(frame, parallel=False)
     out = {name: (frame.iloc[:, k], t) for k, (name, t) in enumerate(zip(frame.columns, texts)) if t is not None}
     if tail and len(tail) > 1 and all(name in out for name in tail):
@@ -350,8 +359,54 @@ def _write_arrow(fh, columns: list, n: int) -> None:
         fh.write(text)
 
 
+def _open(path, mode: str):
+    """``path`` opened for writing, or a binary file object wrapped (and left open)."""
+    if isinstance(path, (str, Path)):
+        return open(path, mode) if mode == "wb" else open(path, mode, encoding="utf-8", newline="")
+    path.seek(0)
+    path.truncate()
+    if mode == "wb":
+        return contextlib.nullcontext(path)
+    return contextlib.closing(_Unclosed(path))
+
+
+class _Unclosed(io.TextIOWrapper):
+    """A UTF-8 text view of a binary buffer that leaves the buffer open when done."""
+
+    def __init__(self, buffer):
+        super().__init__(buffer, encoding="utf-8", newline="")
+        self._done = False
+
+    def close(self):
+        if not self._done:
+            self._done = True
+            self.flush()
+            self.detach()
+
+
+def _pandas_csv(frame: pd.DataFrame, path) -> None:
+    """``to_csv`` for the dtypes not handled here; text with a carriage return forces quotes on text.
+
+    (The ``csv`` module quotes only the line terminator, ``\n``: a bare ``\r`` would end a row in a
+    spreadsheet, and what follows could start a formula cell.)
+    """
+    quoting = csv.QUOTE_NONNUMERIC if has_carriage_return(frame) else csv.QUOTE_MINIMAL
+    with _open(path, "w") as fh:
+        frame.to_csv(fh, index=False, lineterminator="\n", quoting=quoting)
+
+
+def csv_bytes(frame: pd.DataFrame) -> bytes:
+    """The bytes :func:`write_csv` writes for ``frame`` (the dashboard's downloads, the report zip)."""
+    buf = io.BytesIO()
+    write_csv(frame, buf)
+    return buf.getvalue()
+
+
 def write_csv(frame: pd.DataFrame, path: str | Path, known: dict | None = None) -> None:
-    """Write ``frame`` exactly as ``frame.to_csv(path, index=False)`` would, only faster.
+    """Write ``frame`` exactly as ``safe_frame(frame).to_csv(path, index=False)`` would, only faster.
+
+    Text cells starting with a formula trigger get a leading ``'`` (see
+    :mod:`pannet_core.report.safe_cells`); numbers are written unchanged.
 
     Parameters
     ----------
@@ -363,11 +418,12 @@ def write_csv(frame: pd.DataFrame, path: str | Path, known: dict | None = None) 
         Column texts computed before (:func:`column_texts`), used for the
         columns of ``frame`` with the same name, dtype and values.
     """
+    frame = safe_frame(frame)
     names = [str(c) for c in frame.columns]
     usable = frame.columns.is_unique and all(isinstance(c, str) for c in frame.columns) and frame.shape[1] > 1 \
         and len(frame) > 0
     if not usable:
-        frame.to_csv(path, index=False)
+        _pandas_csv(frame, path)
         return
     n = len(frame)
     try:
@@ -378,7 +434,7 @@ def write_csv(frame: pd.DataFrame, path: str | Path, known: dict | None = None) 
         columns = None
     if columns is not None:
         try:
-            with open(path, "wb") as fh:
+            with _open(path, "wb") as fh:
                 fh.write((",".join(_quote_all(names)) + "\n").encode("utf-8"))
                 _write_arrow(fh, columns, n)
             return
@@ -388,9 +444,9 @@ def write_csv(frame: pd.DataFrame, path: str | Path, known: dict | None = None) 
             pass
     formatters = [_formatter(frame.iloc[:, k]) for k in range(frame.shape[1])]
     if any(f is None for f in formatters):
-        frame.to_csv(path, index=False)
+        _pandas_csv(frame, path)
         return
-    with open(path, "w", encoding="utf-8", newline="") as fh:
+    with _open(path, "w") as fh:
         fh.write(",".join(_quote_all(names)) + "\n")
         for start in range(0, n, _CHUNK):
             stop = min(start + _CHUNK, n)

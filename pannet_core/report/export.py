@@ -25,6 +25,8 @@ from typing import Any, Callable
 import plotly.graph_objects as go
 
 from pannet_core.errors import PanNetError
+from pannet_core.report.csv_writer import csv_bytes
+from pannet_core.report.safe_cells import xlsx_bytes
 
 _BROWSER_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "chrome")
 _TYPICAL_PATHS = ("/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome",
@@ -93,6 +95,48 @@ def require_browser() -> str:
     return path
 
 
+#: Chromium switches that stop every request the export does not need: background networking,
+#: component/extension updates, sync, metrics, safe browsing, DNS prefetch and secure-DNS probes, and
+#: name resolution itself (the page is a local file, the devtools channel a pipe); a request to a
+#: literal address goes to a closed loopback proxy port
+QUIET_BROWSER_FLAGS: tuple[str, ...] = (
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-component-extensions-with-background-pages",
+    "--disable-default-apps",
+    "--disable-sync",
+    "--disable-domain-reliability",
+    "--disable-client-side-phishing-detection",
+    "--disable-breakpad",
+    "--disable-crash-reporter",
+    "--metrics-recording-only",
+    "--no-pings",
+    "--no-first-run",
+    "--no-default-browser-check",
+    "--safebrowsing-disable-auto-update",
+    "--disable-features=OptimizationHints,MediaRouter,DialMediaRouteProvider,Translate,"
+    "AutofillServerCommunication,CertificateTransparencyComponentUpdater,NetworkTimeServiceQuerying,"
+    "InterestFeedContentSuggestions,SafeBrowsing,DnsOverHttps,AsyncDns,NetworkQualityEstimator,WebRtc",
+    "--enable-features=EnableIPv6ReachabilityOverride",  # no probe socket to a public IPv6 address
+    "--host-resolver-rules=MAP * ~NOTFOUND",
+    "--proxy-server=127.0.0.1:9",
+    "--proxy-bypass-list=<-loopback>",
+    "--webrtc-ip-handling-policy=disable_non_proxied_udp",
+)
+
+
+def _quiet_chromium() -> type:
+    """choreographer's Chromium launcher with :data:`QUIET_BROWSER_FLAGS` added (and no proxy of its own)."""
+    from choreographer.browsers.chromium import Chromium
+
+    class QuietChromium(Chromium):
+        def get_cli(self):
+            cli = [a for a in super().get_cli() if not a.startswith(("--proxy-server=", "--proxy-bypass-list="))]
+            return [*cli, *QUIET_BROWSER_FLAGS]
+
+    return QuietChromium
+
+
 def _reload_in_background(k: Any) -> None:
     """Let kaleido reload its tab after a render without making the caller wait.
 
@@ -146,7 +190,7 @@ class _WarmBrowser:
         thread.start()
 
         async def _open():
-            k = kaleido.Kaleido(n=1, timeout=RENDER_TIMEOUT, path=path, mathjax=False,
+            k = kaleido.Kaleido(n=1, timeout=RENDER_TIMEOUT, path=path, mathjax=False, browser_cls=_quiet_chromium(),
                                 plotlyjs=plotly_js.as_uri() if plotly_js.is_file() else None)
             await k.open()
             _reload_in_background(k)
@@ -409,24 +453,42 @@ def versions_text() -> str:
     return "\n".join(lines) + "\n"
 
 
-def _table1_files(result: Any) -> dict[str, bytes]:
+def _table1_parts(result: Any) -> list[tuple[str, Any]]:
+    return [(name, t) for name, t in (("before matching", getattr(result, "table1", None)),
+                                      ("after matching", getattr(result, "table1_matched", None))) if t is not None]
+
+
+def table1_csv(result: Any) -> bytes:
+    """Table 1 before and after matching as one CSV (column ``cohort`` says which), formula-safe."""
     import pandas as pd
 
-    before, after = getattr(result, "table1", None), getattr(result, "table1_matched", None)
-    if before is None and after is None:
+    parts = [t.assign(cohort=name)[["cohort", *t.columns]] for name, t in _table1_parts(result)]
+    return csv_bytes(pd.concat(parts, ignore_index=True))
+
+
+def table1_xlsx(result: Any) -> bytes:
+    """Table 1 as a workbook with the sheets *before matching* and *after matching*; text stored as text."""
+    return xlsx_bytes(dict(_table1_parts(result)))
+
+
+def matched_cohort_csv(result: Any) -> bytes:
+    """``matched_cohort.csv`` as ``run`` writes it (formula-safe text cells)."""
+    from pannet_core.report.results import matched_cohort_frame
+
+    return csv_bytes(matched_cohort_frame(result))
+
+
+def excluded_patients_csv(result: Any) -> bytes:
+    """``excluded_patients.csv`` as ``run`` writes it (formula-safe text cells)."""
+    from pannet_core.report.results import excluded_patients_frame
+
+    return csv_bytes(excluded_patients_frame(result))
+
+
+def _table1_files(result: Any) -> dict[str, bytes]:
+    if not _table1_parts(result):
         return {}
-    parts = []
-    for name, t in (("before matching", before), ("after matching", after)):
-        if t is not None:
-            parts.append(t.assign(cohort=name)[["cohort", *t.columns]])
-    out = {"table1.csv": pd.concat(parts, ignore_index=True).to_csv(index=False).encode("utf-8")}
-    buf = io.BytesIO()
-    with pd.ExcelWriter(buf, engine="openpyxl") as xw:
-        for sheet, t in (("before matching", before), ("after matching", after)):
-            if t is not None:
-                t.to_excel(xw, sheet_name=sheet, index=False)
-    out["table1.xlsx"] = buf.getvalue()
-    return out
+    return {"table1.csv": table1_csv(result), "table1.xlsx": table1_xlsx(result)}
 
 
 def bundle_zip(result: Any, table: Any, *, figures: bool = True) -> bytes:
@@ -441,7 +503,7 @@ def bundle_zip(result: Any, table: Any, *, figures: bool = True) -> bytes:
     input table as CSV, row/column counts) and ``versions.txt``.
     """
     from pannet_core.figures.style import export_size
-    from pannet_core.report.results import excluded_patients_frame, matched_cohort_frame, results_json
+    from pannet_core.report.results import results_json
 
     files: dict[str, bytes] = {}
     if figures:
@@ -449,8 +511,8 @@ def bundle_zip(result: Any, table: Any, *, figures: bool = True) -> bytes:
             w, h = export_size(fig)
             files[f"figures/{stem}.png"] = figure_png(fig, width=w, height=h, scale=2)
     files.update(_table1_files(result))
-    files["matched_cohort.csv"] = matched_cohort_frame(result).to_csv(index=False).encode("utf-8")
-    files["excluded_patients.csv"] = excluded_patients_frame(result).to_csv(index=False).encode("utf-8")
+    files["matched_cohort.csv"] = matched_cohort_csv(result)
+    files["excluded_patients.csv"] = excluded_patients_csv(result)
     files["settings.json"] = result.settings.to_json().encode("utf-8")
     files["results.json"] = json.dumps(results_json(result), indent=2, ensure_ascii=False,
                                        default=str).encode("utf-8")
