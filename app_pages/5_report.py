@@ -2,7 +2,7 @@
 import streamlit as st
 
 from board import cached, state, tables
-from pannet_core.report import export, results as results_mod
+from pannet_core.report import export
 from pannet_core.figures import style as figures_style
 from pannet_core.errors import PanNetError
 
@@ -76,7 +76,7 @@ if result.table1 is not None:
     cols[1].download_button("Table 1 (XLSX)", lambda: tables.table1_xlsx(result), file_name="table1.xlsx",
                             mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                             on_click="ignore", icon=":material/table:", key="dl_t1_xlsx")
-cohort_csv = results_mod.matched_cohort_frame(result).to_csv(index=False).encode("utf-8")
+cohort_csv = export.matched_cohort_csv(result)
 cols[2].download_button("Matched cohort (CSV)", cohort_csv, file_name="matched_cohort.csv", mime="text/csv",
                         on_click="ignore", icon=":material/groups:", key="dl_cohort")
 cols[0].download_button("Settings (JSON)", s.to_json(), file_name="settings.json", mime="application/json",

@@ -180,13 +180,7 @@ def load_settings_bytes(data: bytes | str) -> Settings:
     SettingsError
         The file is not valid settings JSON (the message says which key and why).
     """
-    if isinstance(data, bytes):
-        try:
-            data = data.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            raise PanNetError("The settings file is not a text (UTF-8 JSON) file.",
-                              "Choose the .json file saved by PanNET Board (Save current settings).") from None
-    new = Settings.from_json(data)
+    new = Settings.from_json(data)  # bytes: decoded as the command line decodes them
     state.set_settings(new)
     st.session_state[state.PRESET] = None
     return new

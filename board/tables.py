@@ -4,6 +4,7 @@ from __future__ import annotations
 import pandas as pd
 
 from board import fmt
+from pannet_core.report import export
 from pannet_core.figures import style as figures_style
 
 
@@ -129,20 +130,10 @@ def pair_view(data: pd.DataFrame, pairs: pd.DataFrame, pair, covariates, labels:
 
 
 def table1_csv(result) -> bytes:
-    """Table 1 before and after matching as one CSV (column ``cohort`` says which)."""
-    parts = [t.assign(cohort=name)[["cohort", *t.columns]]
-             for name, t in (("before matching", result.table1), ("after matching", result.table1_matched))
-             if t is not None]
-    return pd.concat(parts, ignore_index=True).to_csv(index=False).encode("utf-8")
+    """Table 1 before and after matching as one CSV (formula-safe: :func:`pannet_core.report.export.table1_csv`)."""
+    return export.table1_csv(result)
 
 
 def table1_xlsx(result) -> bytes:
-    """Table 1 as a workbook with the sheets *before matching* and *after matching*."""
-    import io
-
-    buf = io.BytesIO()
-    with pd.ExcelWriter(buf, engine="openpyxl") as xw:
-        for sheet, t in (("before matching", result.table1), ("after matching", result.table1_matched)):
-            if t is not None:
-                t.to_excel(xw, sheet_name=sheet, index=False)
-    return buf.getvalue()
+    """Table 1 as a workbook, text stored as text (:func:`pannet_core.report.export.table1_xlsx`)."""
+    return export.table1_xlsx(result)

@@ -218,6 +218,17 @@ def test_saved_settings_load_back_identically():
     assert at.slider(key="w.matching.caliper").value == pytest.approx(0.05)
 
 
+def test_utf16_settings_file_loads_in_the_dashboard_as_on_the_command_line(tmp_path):
+    changed = load_preset("primary_tumour_resection").with_values("matching", caliper=0.07)
+    data = changed.to_json().encode("utf-16")  # with its BOM, as Windows Notepad saves "Unicode"
+    (tmp_path / "s.json").write_bytes(data)
+    assert Settings.load(tmp_path / "s.json") == changed
+    at = _app()
+    at.file_uploader(key="upload_settings").set_value(("s.json", data, "application/json")).run()
+    assert not at.exception and not at.error
+    assert _settings(at) == changed
+
+
 def test_bad_settings_file_is_an_error_not_an_exception():
     at = _app()
     before = _settings(at)
