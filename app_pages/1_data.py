@@ -3,10 +3,9 @@ import streamlit as st
 
 from board import data, state
 from board.sidebar import preset_label
-from pannet_core.io import schema
 from pannet_core.errors import PanNetError
+from pannet_core.io import schema
 from pannet_core.settings import preset_names
-
 
 st.title("Data")
 state.show_messages()  # messages queued by a widget callback (app.py shows them first when it runs)

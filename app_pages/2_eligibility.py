@@ -2,11 +2,10 @@
 import streamlit as st
 
 from board import cached, figs, state
-from pannet_core.cohort import eligibility
 from pannet_core import figures
+from pannet_core.cohort import eligibility
 from pannet_core.io import schema
 from pannet_core.settings import Rule
-
 
 st.title("Eligibility")
 state.show_messages()  # messages queued by a widget callback (app.py shows them first when it runs)

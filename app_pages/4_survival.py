@@ -7,7 +7,6 @@ import streamlit as st
 from board import cached, figs, fmt, state, tables
 from pannet_core.settings import CI_TYPES
 
-
 st.title("Survival")
 state.show_messages()  # messages queued by a widget callback (app.py shows them first when it runs)
 s = state.settings()

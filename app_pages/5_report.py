@@ -2,10 +2,9 @@
 import streamlit as st
 
 from board import cached, state, tables
-from pannet_core.report import export
-from pannet_core.figures import style as figures_style
 from pannet_core.errors import PanNetError
-
+from pannet_core.figures import style as figures_style
+from pannet_core.report import export
 
 st.title("Report")
 state.show_messages()  # messages queued by a widget callback (app.py shows them first when it runs)
@@ -63,8 +62,8 @@ st.subheader("Figures (PNG)")
 names = [n for n in figs if n != "summary_slide"]
 cols = st.columns(3)
 for i, name in enumerate(names):
-    cols[i % 3].download_button(FIGURE_NAMES.get(name.split("_", 2)[-1] if name.startswith("km_") else name,
-                                                 name.replace("_", " ")), _png(name), file_name=f"{name}.png", mime="image/png",
+    label = FIGURE_NAMES.get(name.split("_", 2)[-1] if name.startswith("km_") else name, name.replace("_", " "))
+    cols[i % 3].download_button(label, _png(name), file_name=f"{name}.png", mime="image/png",
                                 on_click="ignore", disabled=not can_render, icon=":material/image:",
                                 key=f"dl_png_{name}")
 

@@ -383,7 +383,7 @@ def run(args) -> dict:
                 k, target = ("ArrowRight", low + 0.005) if j % 2 == 0 else ("ArrowLeft", low)
                 changes.append(probe.change("caliper_back", key(k), expect_text=f"caliper {target:.3f}"))
             # 3. mouse drags to the right, to values not seen yet
-            for j in range(args.drags):
+            for _ in range(args.drags):
                 box = thumb.locator("xpath=../..").bounding_box()  # the visible thumb around the hidden input
                 x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
 

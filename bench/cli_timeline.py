@@ -84,8 +84,8 @@ def main() -> int:
 
     configure()  # as python -m pannet_core does, before numpy and pyarrow load
     _install()
-    from pannet_core.io import arrow_csv
     from pannet_core import cli
+    from pannet_core.io import arrow_csv
 
     prefetch_run = arrow_csv._Prefetch._run
     arrow_csv._Prefetch._run = _timed("prefetch (read, check, parse, clean)", prefetch_run)

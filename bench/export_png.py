@@ -14,9 +14,9 @@ from common import PRESET, demo_file  # noqa: E402
 
 
 def main() -> dict:
-    from pannet_core.report import export
     from pannet_core import figures, pipeline
     from pannet_core.cli import load_data
+    from pannet_core.report import export
     from pannet_core.settings import Settings
 
     if not export.browser_available():

@@ -43,7 +43,8 @@ def main() -> None:
            {"kernel": "coxph 1 covariate, cluster, 200k rows",
             "ms": best(lambda: coxph(t, e.astype(float), pd.DataFrame({"treated": g}), cluster=np.arange(n) // 2))},
            {"kernel": "logrank_test pair-stratified, 100k pairs",
-            "ms": best(lambda: logrank_test(t, e.astype(int), np.tile([0, 1], n // 2), strata=np.repeat(np.arange(n // 2), 2)))}]
+            "ms": best(lambda: logrank_test(t, e.astype(int), np.tile([0, 1], n // 2),
+                                            strata=np.repeat(np.arange(n // 2), 2)))}]
     X = pd.DataFrame(rng.normal(size=(n, 14)), columns=[f"x{i}" for i in range(14)])
     X["c1"] = rng.choice(["a", "b", "c", "d"], n)
     X["c2"] = rng.choice(["u", "v", "w"], n)
@@ -64,13 +65,14 @@ def main() -> None:
         tr = np.r_[np.ones(m, bool), np.zeros(m, bool)]
         s = np.r_[rng.beta(3, 2, m), rng.beta(2, 3, m)]
         ids = np.arange(2 * m)
-        ms = best(lambda: match(ids, tr, s), 1 if m > 200_000 else 3)
+        ms = best(lambda ids=ids, tr=tr, s=s: match(ids, tr, s), 1 if m > 200_000 else 3)
         tracemalloc.start()
         match(ids, tr, s)
         peak = tracemalloc.get_traced_memory()[1]
         tracemalloc.stop()
         out.append({"kernel": f"match 1:1 caliper 0.1, {m} treated x {m} controls", "n": 2 * m, "ms": ms,
-                    "peak_mb": round(peak / 2 ** 20, 1), "ns_per_n_log_n": round(1e6 * ms / (2 * m * np.log2(2 * m)), 2),
+                    "peak_mb": round(peak / 2 ** 20, 1),
+                    "ns_per_n_log_n": round(1e6 * ms / (2 * m * np.log2(2 * m)), 2),
                     "bytes_per_row": round(peak / (2 * m), 1)})
     for row in out:
         print(json.dumps(row), flush=True)

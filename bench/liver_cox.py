@@ -21,8 +21,8 @@ LIVER = ROOT / "pannet_core" / "presets" / "liver_surgery_tha.json"
 def cox_models_time(k: int) -> dict:
     from pannet_core import pipeline
     from pannet_core.cli import load_data
-    from pannet_core.stats.cox_models import cox_models
     from pannet_core.settings import Settings
+    from pannet_core.stats.cox_models import cox_models
 
     s = Settings.load(LIVER)
     prepared = pipeline.prepare(s, load_data(demo_file(k), s))

@@ -73,7 +73,8 @@ def main(ks: list[int]) -> list[dict]:
                             ",".join(covs), "mahvars"], rep)
         p = (timed_process(["timeout", "900", str(psmpy_py), str(ROOT / "bench" / "psmpy_peer.py"), str(cohort),
                             ",".join(covs)], rep) if psmpy_py and k <= PSMPY_MAX_K else
-             {"ok": False, "error": "psmpy not installable" if not psmpy_py else f"not run above --n-scale {PSMPY_MAX_K}"})
+             {"ok": False,
+              "error": "psmpy not installable" if not psmpy_py else f"not run above --n-scale {PSMPY_MAX_K}"})
         row = {"k": k, "rows_in_file": n_rows, "analysed": n_an, "ours": ours, "R": r, "R_mahvars": rm, "psmpy": p}
         if ours.get("ok") and rm.get("ok"):
             row["R_mahvars_over_ours"] = round(rm["wall_s"] / ours["wall_s"], 2)

@@ -11,7 +11,8 @@ pid, treated, time in years, event, the 9 categorical covariates of preset 000) 
 The cohorts are prefixes of one prepared cohort: the demo registry at ``--n-scale 1031`` (755,723 rows,
 200,014 analysed patients; rows are shuffled within each 733-row block) put through
 ``pipeline.prepare`` with preset 000, a missing covariate written as the level "not recorded",
-``pid`` = 1..N in that order (= file order for both tools), the first N rows kept.  For every size the number of pairs, the matched HR and its robust CI, the
+``pid`` = 1..N in that order (= file order for both tools), the first N rows kept.  For every size the
+number of pairs, the matched HR and its robust CI, the
 matched and pair-stratified log-rank chi-squares, the unmatched HR and the sum of the matched ids
 are compared between ours and R (relative tolerance 1e-6).
 
@@ -24,7 +25,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import subprocess
 import sys
 from pathlib import Path
 

@@ -85,7 +85,8 @@ def main() -> None:
             return f"{w} ({c})" if w is not None else ""
 
         print("| patients | ours: wall / CPU / peak RSS | R (mahvars = ~ps) | **R mahvars / ours**, wall (CPU) | "
-              "R (MatchIt default) | R default / ours, wall (CPU) | pairs equal (ours vs R mahvars)? | matched HR equal? | "
+              "R (MatchIt default) | R default / ours, wall (CPU) | pairs equal (ours vs R mahvars)? | "
+              "matched HR equal? | "
               "R default pairs, HR | load average before |")
         print("|---|---|---|---|---|---|---|---|---|---|")
         for r in pg:

@@ -1,6 +1,7 @@
 """Every benchmark (``make bench``): machine details, pipeline stages, kernels, whole process vs R and
 psmpy (raw registry file for ours, prepared cohort for the peers), whole process vs R on the same
-prepared-cohort file (peers_generic.py), the liver preset's Cox models as a whole process (liver_cox.py), PNG export, browser latency of a settings change
+prepared-cohort file (peers_generic.py), the liver preset's Cox models as a whole process (liver_cox.py),
+PNG export, browser latency of a settings change
 (browser_latency.py).  Results go to bench/results/*.json and a summary is printed.
 
 Usage: python bench/run_all.py [--quick]   (--quick: demo and 20k sizes only)

@@ -74,7 +74,7 @@ def charts(root: Path) -> dict[str, tuple[dict, bytes]]:
                 break
             except OSError:
                 if time.time() > deadline:
-                    raise RuntimeError(f"streamlit in {root} did not start")
+                    raise RuntimeError(f"streamlit in {root} did not start") from None
                 time.sleep(0.3)
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=bl.CHROMIUM, headless=True, args=bl.CHROMIUM_ARGS)

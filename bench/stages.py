@@ -15,7 +15,6 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import PRESET, demo_file  # noqa: E402
 
-
 CPU = {}
 
 
@@ -35,11 +34,10 @@ def run(k: int) -> dict:
     import numpy as np
     import pandas as pd
 
-    from pannet_core.stats import balance, cox, logrank, matching, survival
-
     from pannet_core import pipeline
     from pannet_core.cli import load_data
     from pannet_core.settings import Settings
+    from pannet_core.stats import balance, cox, logrank, matching, survival
 
     settings = Settings.load(PRESET)
     path = demo_file(k)
@@ -71,7 +69,8 @@ def run(k: int) -> dict:
     analyse_cpu = CPU["last"]
     _, t_rm2 = best(lambda: pipeline.analyse(moved, prepared, fit), rep)
     rematch_cpu = CPU["last"]
-    return {"analyse_cpu_ms": ms(analyse_cpu), "rematch_caliper_cpu_ms": ms(rematch_cpu), "k": k, "rows_in_file": len(table), "analysed": len(f), "pairs": mres.n_pairs,
+    return {"analyse_cpu_ms": ms(analyse_cpu), "rematch_caliper_cpu_ms": ms(rematch_cpu), "k": k,
+            "rows_in_file": len(table), "analysed": len(f), "pairs": mres.n_pairs,
             "read_ms": ms(t_read), "prepare_ms": ms(t_prep), "fit_ms": ms(t_fit), "analyse_ms": ms(t_analyse),
             "rematch_caliper_ms": ms(t_rematch), "stage123_ms": ms(t_123), "matching_ms": ms(t_match),
             "balance_ms": ms(t_bal), "km_ms": ms(t_km), "logrank_ms": ms(t_lr), "cox_ms": ms(t_cox)}

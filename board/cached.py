@@ -34,9 +34,9 @@ import pandas as pd
 import streamlit as st
 
 from board import state
-from pannet_core.report import export
 from pannet_core import pipeline
 from pannet_core.errors import PanNetError
+from pannet_core.report import export
 from pannet_core.settings import Settings
 
 CALLS: Counter = Counter()

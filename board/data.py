@@ -19,8 +19,8 @@ import pandas as pd
 import streamlit as st
 
 from board import state
-from pannet_core.io import privacy, reading, schema, validation
 from pannet_core.errors import PanNetError
+from pannet_core.io import privacy, reading, schema, validation
 from pannet_core.settings import Settings
 
 UPLOAD_ERROR = "pnb_upload_error"

@@ -17,9 +17,9 @@ from board.screen import km as screen_km
 from board.screen import layout
 from board.screen import matching as screen_matching
 from board.screen.layout import CHART_WIDTH, KM_HEIGHT  # noqa: F401  (the sizes pages draw at)
-from pannet_core.report import export
 from pannet_core import figures
 from pannet_core.figures import style as figures_style
+from pannet_core.report import export
 
 SHOW_CI = "pnb_show_ci"  # display choice (not part of the analysis settings): draw CI bands on KM plots
 SCREEN_WIDTH = 1250      # CSS px of the main column on a 1600 px wide screen (wide layout)
@@ -67,7 +67,7 @@ def km_builder(result, which: str, ci: bool) -> Callable:
 
 
 def km(result, which: str, ci: bool | None = None, *, screen: bool = False):
-    """Kaplan-Meier figure of ``result.unmatched``, ``.matched`` or ``.sensitivity`` (as exported; ``screen``: untitled).
+    """Kaplan-Meier figure of ``result.unmatched``, ``.matched`` or ``.sensitivity`` (``screen``: untitled).
 
     The screen figure of another CI type or band toggle is the cached one of the same settings with
     the new bands written in (:mod:`board.screen.km`); it equals :func:`km_screen_dict`'s."""

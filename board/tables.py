@@ -4,8 +4,8 @@ from __future__ import annotations
 import pandas as pd
 
 from board import fmt
-from pannet_core.report import export
 from pannet_core.figures import style as figures_style
+from pannet_core.report import export
 
 
 def group_labels(settings) -> dict[str, str]:
@@ -63,7 +63,7 @@ def hr_text(cox_table: pd.DataFrame, robust: bool = False) -> str:
 
 
 def ninety_day_display(ninety: pd.DataFrame, labels: dict[str, str]) -> pd.DataFrame:
-    """90-day mortality per group: patients, deaths and percent with its 95% CI (columns group, n, deaths, pct, lo, hi)."""
+    """90-day mortality per group: patients, deaths and percent with its 95% CI (group, n, deaths, pct, lo, hi)."""
     rows = []
     for r in ninety.to_dict(orient="records"):
         rows.append({"Group": labels.get(r["group"], r["group"]), "Patients": int(r["n"]),

@@ -82,10 +82,17 @@ def _cmd_run(args) -> int:
 def _run(args, out: Path) -> int:
     from concurrent.futures import ThreadPoolExecutor
 
-    from pannet_core.report.csv_writer import column_texts, write_csv
     from pannet_core.pipeline import analyse, fit_scores, prepare
-    from pannet_core.report.results import (MATCHED_COHORT_FRONT, MATCHED_COHORT_NAMES, excluded_patients_frame,
-                          matched_cohort_frame, matched_sets_frame, results_json, results_text)
+    from pannet_core.report.csv_writer import column_texts, write_csv
+    from pannet_core.report.results import (
+        MATCHED_COHORT_FRONT,
+        MATCHED_COHORT_NAMES,
+        excluded_patients_frame,
+        matched_cohort_frame,
+        matched_sets_frame,
+        results_json,
+        results_text,
+    )
     from pannet_core.settings import Settings
 
     settings = Settings.load(args.settings)
@@ -404,8 +411,8 @@ def _cmd_demo(args) -> int:
 
 
 def _cmd_validate(args) -> int:
-    from pannet_core.settings import Settings
     from pannet_core.io.validation import is_usable, validate
+    from pannet_core.settings import Settings
 
     settings = Settings.load(args.settings) if args.settings else None
     table = load_data(args.data, settings)

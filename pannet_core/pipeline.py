@@ -20,18 +20,17 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
+from pannet_core.cohort.generic import missing_as_level, prepare_generic
+from pannet_core.errors import PanNetError
+from pannet_core.settings import Settings
 from pannet_core.stats import balance as _balance
 from pannet_core.stats import cox as _cox
 from pannet_core.stats import logrank as _logrank
 from pannet_core.stats import matching as _matching
 from pannet_core.stats import propensity as _propensity
 from pannet_core.stats import survival as _survival
-from pannet_core.stats.design import design_matrix
-from pannet_core.stats.mortality import ninety_day_mortality
-from pannet_core.errors import PanNetError
 from pannet_core.stats.cox_models import CoxModels, cox_models, truncate_at_risk
-from pannet_core.cohort.generic import missing_as_level, prepare_generic
-from pannet_core.settings import Settings
+from pannet_core.stats.mortality import ninety_day_mortality
 
 
 # --------------------------------------------------------------------------- stage 1
@@ -69,7 +68,8 @@ def prepare(settings: Settings, table: pd.DataFrame) -> Prepared:
     missing = [c for c in settings.propensity.covariates + settings.matching.exact if c not in frame.columns]
     if missing:
         raise PanNetError(f"The covariate(s) {missing} are not in the data.",
-                          f"Choose covariates among the columns: {[c for c in frame.columns if c not in ('treated', 'time', 'event')][:30]}.")
+                          "Choose covariates among the columns: "
+                          f"{[c for c in frame.columns if c not in ('treated', 'time', 'event')][:30]}.")
     return Prepared(frame=frame, flow=flow, excluded=excluded, warnings=warns)
 
 
@@ -170,9 +170,9 @@ def _summary(km_t, km_c, horizons) -> pd.DataFrame:
         row = {"group": group, "n": km.n, "events": km.events, "median": est, "median_lo": lo, "median_hi": hi}
         if horizons:
             _, surv, lower, upper = km._at(list(horizons))  # = survival_at's columns
-            for h, s, l, u in zip(horizons, surv, lower, upper):
+            for h, s, s_lo, s_hi in zip(horizons, surv, lower, upper):
                 key = f"{h:g}"
-                row[f"surv_{key}"], row[f"surv_{key}_lo"], row[f"surv_{key}_hi"] = s, l, u
+                row[f"surv_{key}"], row[f"surv_{key}_lo"], row[f"surv_{key}_hi"] = s, s_lo, s_hi
         for k, v in row.items():
             cols.setdefault(k, []).append(v)
     return pd.DataFrame(cols)  # columns from a dict: same frame as from the two row dicts, cheaper

@@ -161,7 +161,8 @@ class ColumnsSettings(_Block):
                'Write it as {"id": ..., "treatment": ..., "time": ..., "event": ..., "time_unit": "days"}.')
         _reject_unknown(d, {f.name for f in fields(cls)}, "columns")
         for key in ("id", "treatment", "time", "event"):
-            _check(isinstance(d.get(key), str) and d.get(key), f"The 'columns' block needs '{key}': the name of the {key} column.",
+            _check(isinstance(d.get(key), str) and d.get(key),
+                   f"The 'columns' block needs '{key}': the name of the {key} column.",
                    f'Add "{key}": "<column name>" to the columns block.')
         names = [d[k] for k in ("id", "treatment", "time", "event")]
         _check(len(set(names)) == 4, f"The 'columns' block uses one column for two roles: {names}.",

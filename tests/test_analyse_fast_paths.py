@@ -9,12 +9,12 @@ import pandas as pd
 import pytest
 
 from pannet_core import pipeline
-from pannet_core.stats.balance import smd, smd_table
 from pannet_core.cohort.demo import make_demo_cohort
-from pannet_core.stats.logrank import _int_codes, stratum_time_order
-from pannet_core.stats.matching import match
 from pannet_core.report.results import results_json, results_text
 from pannet_core.settings import load_preset
+from pannet_core.stats.balance import smd, smd_table
+from pannet_core.stats.logrank import _int_codes, stratum_time_order
+from pannet_core.stats.matching import match
 
 
 @pytest.fixture(scope="module")

@@ -19,9 +19,9 @@ pytest.importorskip("streamlit")
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
 from board import fmt  # noqa: E402
-from pannet_core.io import schema  # noqa: E402
-from pannet_core.cohort.prepare import prepare_cohort  # noqa: E402
 from pannet_core.cohort.demo import make_demo_cohort  # noqa: E402
+from pannet_core.cohort.prepare import prepare_cohort  # noqa: E402
+from pannet_core.io import schema  # noqa: E402
 from pannet_core.io.reading import read_table  # noqa: E402
 from pannet_core.settings import load_preset  # noqa: E402
 
@@ -213,7 +213,8 @@ def test_report_without_chromium_says_how_to_enable_export(monkeypatch):
 
 def _ci_band_values(at: AppTest) -> list:
     spec = _chart(at, "km_unmatched")
-    return [tr.get("y") for tr in spec["data"] if (tr.get("meta") or [{}])[0].get("role") == "ci"]  # screen meta: [dict]
+    # the screen figures' meta is a one-item list
+    return [tr.get("y") for tr in spec["data"] if (tr.get("meta") or [{}])[0].get("role") == "ci"]
 
 
 def test_ci_type_and_truncation_controls_change_the_survival_page():

@@ -13,8 +13,8 @@ import pytest
 pytest.importorskip("streamlit")
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
-from pannet_core.io import privacy  # noqa: E402
 from pannet_core.cohort.demo import make_demo_cohort  # noqa: E402
+from pannet_core.io import privacy  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = str(ROOT / "app.py")
@@ -140,8 +140,8 @@ def test_a_whole_session_writes_no_patient_data_to_disk(tmp_path, monkeypatch):
     at = session_through_every_page(data)
     result = at.session_state["pnb_table"]
     from board import cached, figs  # noqa: F401  (the figures the pages drew are in the session's cache)
-    from pannet_core.report import export
     from pannet_core import pipeline
+    from pannet_core.report import export
     from pannet_core.settings import load_preset
     res = pipeline.run_analysis(load_preset("primary_tumour_resection"), result.frame)
     assert set(res.data["patient_id"]) <= set(ids)  # the analysis really ran on the uploaded ids

@@ -218,7 +218,8 @@ def test_clean_column_ascii_kernels_give_the_utf8_result_on_plain_ascii_cells():
     markers = [m for m in arrow_csv.MISSING_MARKERS if m.isascii()]
     cells = []
     for _ in range(5000):
-        core = rng.choice(markers) if rng.random() < 0.3 else "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 6)))
+        core = (rng.choice(markers) if rng.random() < 0.3
+                else "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 6))))
         core = "".join(ch.upper() if rng.random() < 0.5 else ch for ch in core)
         pad = lambda: "".join(rng.choice(" \t\v\f\r\n\x1c\x1d\x1e\x1f") for _ in range(rng.randint(0, 2)))  # noqa: E731
         cells.append(None if rng.random() < 0.02 else pad() + core + pad())

@@ -32,7 +32,8 @@ def _same(monkeypatch, s):
 def test_edge_cells_same_as_general_path(monkeypatch):
     s = pd.Series(CELLS * 3, dtype="str", index=np.arange(5, 5 + 3 * len(CELLS)))
     out, probs = _same(monkeypatch, s)
-    assert out.iloc[0] == pd.Timestamp("2019-05-31") and pd.isna(out.iloc[1]) and out.iloc[2] == pd.Timestamp("2020-02-29")
+    assert out.iloc[0] == pd.Timestamp("2019-05-31") and pd.isna(out.iloc[1])
+    assert out.iloc[2] == pd.Timestamp("2020-02-29")
     assert out.iloc[CELLS.index("31/05/2019")] == pd.Timestamp("2019-05-31")  # left to the general code
     assert {p.value for p in probs} >= {"2019-02-29", "abcd-ef-gh", "åäö"}
 

@@ -7,7 +7,6 @@ Cases that must *work* despite looking odd (an XLSX renamed to .csv) expect exit
 import io
 import json
 import re
-from pathlib import Path
 
 import numpy as np
 import pandas as pd

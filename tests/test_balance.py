@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pannet_core.stats.balance import smd, smd_table
 from pannet_core.errors import PanNetError
+from pannet_core.stats.balance import smd, smd_table
 
 HERE = Path(__file__).parent / "data" / "r_glm"
 REF = json.loads((HERE / "reference.json").read_text())

@@ -185,8 +185,8 @@ def test_bad_input_exits_with_a_message_and_writes_nothing(case, data, settings,
 def test_run_files_equal_the_serial_writes(run_out, demo_csv, tmp_path):
     """run writes the CSV files on a thread while it computes: the bytes are those of writing them in turn."""
     from pannet_core.cli import load_data
-    from pannet_core.report.csv_writer import write_csv
     from pannet_core.pipeline import run_analysis
+    from pannet_core.report.csv_writer import write_csv
     from pannet_core.report.results import excluded_patients_frame, matched_cohort_frame, results_json
 
     settings = load_preset("primary_tumour_resection")

@@ -9,9 +9,9 @@ import struct
 
 import pytest
 
-from pannet_core.report import export
 from pannet_core.cli import main
 from pannet_core.cohort.demo import make_demo_cohort
+from pannet_core.report import export
 from pannet_core.settings import load_preset
 
 pytestmark = pytest.mark.skipif(not export.browser_available(),

@@ -64,7 +64,8 @@ def test_baseline_column_used_for_001():
     f["baseline_date"] = pd.to_datetime(["2006-01-01"] * 5)
     d = derive_covariates(f)
     assert (d["time_period_001"].astype(str) == "2006-2018").all()
-    assert d["age_baseline"].iloc[2] == pytest.approx(50.0 + (pd.Timestamp("2006-01-01") - pd.Timestamp("2010-01-01")).days / 365.25)
+    days = (pd.Timestamp("2006-01-01") - pd.Timestamp("2010-01-01")).days
+    assert d["age_baseline"].iloc[2] == pytest.approx(50.0 + days / 365.25)
 
 
 def test_as_levels_and_labels():

@@ -13,8 +13,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pannet_core.stats.cox import coxph, cox_zph
 from pannet_core.errors import PanNetError
+from pannet_core.stats.cox import cox_zph, coxph
 
 DATA = Path(__file__).parent / "data" / "r_survival"
 REF = json.loads((DATA / "reference.json").read_text())["cox"]

@@ -5,8 +5,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pannet_core.cohort.eligibility import (_SPECS, RULES_000, RULES_001, _excluded_frame, _later, apply_eligibility,
-                                     check_rules)
+from pannet_core.cohort.eligibility import (
+    _SPECS,
+    RULES_000,
+    RULES_001,
+    _excluded_frame,
+    _later,
+    apply_eligibility,
+    check_rules,
+)
 from pannet_core.settings import Rule
 
 DATES = ("stage4_date", "primary_resection_date", "liver_mets_date", "liver_resection_date",

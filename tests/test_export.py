@@ -16,10 +16,9 @@ import pandas as pd
 import plotly.graph_objects as go
 import pytest
 
-from pannet_core.report import export
-
 from pannet_core import pipeline
 from pannet_core.errors import PanNetError
+from pannet_core.report import export
 from pannet_core.settings import Settings
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"

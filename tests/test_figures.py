@@ -1,7 +1,6 @@
 """Figures contain what they should: traces, colours, risk table, threshold line, flow counts."""
 from __future__ import annotations
 
-import dataclasses
 from types import SimpleNamespace
 
 import numpy as np
@@ -256,7 +255,8 @@ def _fake_result(comp, synthetic=False):
     data = _scores()
     data.attrs["synthetic"] = synthetic
     return SimpleNamespace(settings=s, matched=comp, unmatched=comp, balance=BALANCE, data=data, flow=FLOW,
-                           n_sets=70, n_pairs=70, n_matched_treated=70, n_matched_control=70, n_treated=int(data["treated"].sum()), n_control=int((~data["treated"]).sum()),
+                           n_sets=70, n_pairs=70, n_matched_treated=70, n_matched_control=70,
+                           n_treated=int(data["treated"].sum()), n_control=int((~data["treated"]).sum()),
                            matching=SimpleNamespace(caliper_width=0.0123), warnings=(), cox_models=None)
 
 
@@ -344,5 +344,6 @@ def test_apply_base_layout_is_update_layout_with_base_layout_byte_for_byte():
     for _ in range(2):  # the second call uses the once-validated template
         assert apply_base_layout(fig(), **extra).to_json() == fig().update_layout(**base_layout(**extra)).to_json()
     a, b = apply_base_layout(fig(), **extra), fig().update_layout(**base_layout(**extra))
-    a.update_layout(font=dict(size=30)); b.update_layout(font=dict(size=30))  # still an ordinary figure
+    a.update_layout(font=dict(size=30))  # still an ordinary figure
+    b.update_layout(font=dict(size=30))
     assert a.to_json() == b.to_json() and a.layout.template == b.layout.template

@@ -7,8 +7,9 @@ import json
 
 import numpy as np
 import pandas as pd
-import pytest
-from hypothesis import HealthCheck, event, given, settings as hsettings, strategies as st
+from hypothesis import HealthCheck, event, given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 
 from pannet_core.errors import PanNetError
 from pannet_core.pipeline import run_analysis
@@ -29,7 +30,8 @@ def clean_tables(draw):
     frame = pd.DataFrame({"pid": rng.permutation(n) + 1, "trt": trt,
                           "t": rng.uniform(1, 3000, n).round(draw(st.sampled_from([0, 1, 3]))),
                           "e": rng.integers(0, 2, n),
-                          "x1": rng.normal(0, 1, n), "x2": rng.choice(["a", "b"], n), "x3": rng.choice(["u", "v", "w"], n)})
+                          "x1": rng.normal(0, 1, n), "x2": rng.choice(["a", "b"], n),
+                          "x3": rng.choice(["u", "v", "w"], n)})
     frame.loc[0, "e"] = 1
     return frame, {"x1": "num", "x2": "cat", "x3": "cat"}
 

@@ -6,7 +6,8 @@ import datetime as dt
 import io
 
 import pandas as pd
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from pannet_core.errors import PanNetError
 from pannet_core.io.reading import coerce_to_schema, read_table
@@ -46,7 +47,8 @@ def test_random_text(tokens):
 
 CELL = st.one_of(
     st.none(), st.integers(-10**6, 10**9), st.floats(allow_nan=True, allow_infinity=True),
-    st.text(st.characters(min_codepoint=32, max_codepoint=0x2FF), max_size=12), st.booleans(), st.dates(dt.date(1800, 1, 1), dt.date(2200, 1, 1)),
+    st.text(st.characters(min_codepoint=32, max_codepoint=0x2FF), max_size=12), st.booleans(),
+    st.dates(dt.date(1800, 1, 1), dt.date(2200, 1, 1)),
     st.sampled_from(["2019-05-31", "31/05/2019", "31.05.2019", "20190531", "43616", "ja", "nej", "G2", "Whipple",
                      "okänd", "NA", "-", "IIIb", "3,5", "1e400", "k", "NET G1"]),
 )

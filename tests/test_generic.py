@@ -3,8 +3,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pannet_core.errors import PanNetError
 from pannet_core.cohort.generic import prepare_generic
+from pannet_core.errors import PanNetError
 from pannet_core.settings import ColumnsSettings
 
 COLS = ColumnsSettings(id="pid", treatment="trt", time="days", event="dead", time_unit="days")
@@ -124,8 +124,8 @@ def test_missing_drop_leaves_patients_with_a_missing_category_unmatched_with_the
 def test_missing_level_on_a_numbers_as_text_column_gives_text_levels():
     """Fuzz find: an object column of ints and None listed as categorical; N/A must not sit among numbers."""
     from pannet_core import pipeline
-    from pannet_core.errors import PanNetError
     from pannet_core.cohort.generic import missing_as_level
+    from pannet_core.errors import PanNetError
 
     x2 = [None] * 26 + [0, -1, 0]
     t = pd.DataFrame({"pid": range(29), "trt": [0] * 27 + [1, 1], "t": 1.0, "e": 0, "x2": pd.Series(x2, dtype=object)})

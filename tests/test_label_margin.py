@@ -53,8 +53,8 @@ def test_no_risk_table_margin_for_another_axis():
 def test_km_screen_figure_carries_the_risk_table_margin():
     from board import figs, state
     from board.state import DEFAULT_PRESET
-    from pannet_core.report import export
     from pannet_core import pipeline
+    from pannet_core.report import export
     from pannet_core.settings import load_preset
 
     s = load_preset(DEFAULT_PRESET)
@@ -74,10 +74,11 @@ def test_km_screen_figure_carries_the_risk_table_margin():
 
 def test_km_screen_figure_keeps_meta_in_one_item_lists_and_its_export_size():
     # plotly.js compares a meta object by identity: Streamlit's deep copy would redraw the chart
-    from board import figs
-    from pannet_core.report import export
-    from pannet_core.figures import style as figures_style
     import plotly.graph_objects as go
+
+    from board import figs
+    from pannet_core.figures import style as figures_style
+    from pannet_core.report import export
 
     fig = go.Figure(go.Scatter(x=[0, 1], y=[1, 0], meta={"role": "km", "group": "treated"}))
     figures_style.set_export_size(fig, 1600, 1000)

@@ -10,7 +10,8 @@ from board.screen import matching as matching_figures
 from pannet_core import pipeline
 
 CHANGES = [dict(caliper=0.1), dict(caliper=0.02), dict(caliper=0.005), dict(caliper=None),
-           dict(caliper=0.05, ratio=2), dict(caliper=0.05, replace=True), dict(caliper=0.2, caliper_scale="ps_absolute")]
+           dict(caliper=0.05, ratio=2), dict(caliper=0.05, replace=True),
+           dict(caliper=0.2, caliper_scale="ps_absolute")]
 
 
 def _screen(kind, result):

@@ -4,7 +4,8 @@ from __future__ import annotations
 import math
 
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from pannet_core.errors import PanNetError
 from pannet_core.stats.power import events_needed, sample_size

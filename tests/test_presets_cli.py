@@ -47,9 +47,8 @@ def test_report_zip_accounts_for_every_patient():
 
     import pandas as pd
 
-    from pannet_core.report import export
-
     from pannet_core import pipeline
+    from pannet_core.report import export
     from pannet_core.settings import load_preset
 
     table = make_demo_cohort()
@@ -73,9 +72,8 @@ def test_run_lists_every_excluded_patient_with_a_reason(demo_csv, tmp_path):
 
     import pandas as pd
 
-    from pannet_core.report import export
-
     from pannet_core import pipeline
+    from pannet_core.report import export
     from pannet_core.settings import load_preset
 
     out = tmp_path / "out"

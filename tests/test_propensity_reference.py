@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pannet_core.stats.design import design_matrix, factor_levels
 from pannet_core.errors import PanNetError
+from pannet_core.stats.design import design_matrix, factor_levels
 from pannet_core.stats.propensity import fit_propensity
 
 HERE = Path(__file__).parent / "data" / "r_glm"

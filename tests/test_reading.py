@@ -127,7 +127,8 @@ def test_dates_beyond_what_nanosecond_dates_hold_are_problems_not_crashes():
     assert typed["death_date"].isna().tolist() == [True, True, False, False, True]
     assert typed["death_date"].iloc[3] == pd.Timestamp("1700-05-05")  # in range: read as before
     assert [(p.row, p.value, p.severity) for p in problems] == [(1, "9999-12-31", "error"), (2, "0001-01-01", "error")]
-    big = "patient_id,stage4_date\n" + "".join(f"P{i},{'9999-12-31' if i == 7 else '2019-05-31'}\n" for i in range(3000))
+    rows = (f"P{i},{'9999-12-31' if i == 7 else '2019-05-31'}\n" for i in range(3000))
+    big = "patient_id,stage4_date\n" + "".join(rows)
     result = read_table(big.encode(), "big.csv")
     assert result.frame["stage4_date"].isna().sum() == 1
     assert [(p.row, p.value) for p in result.problems] == [(8, "9999-12-31")]

@@ -2,8 +2,8 @@
 import pandas as pd
 import pytest
 
-from pannet_core.errors import PanNetError
 from pannet_core.cohort.timezero import build_analysis
+from pannet_core.errors import PanNetError
 from pannet_core.stats.mortality import ninety_day_mortality, wald_ci
 
 D = pd.Timestamp

@@ -8,8 +8,8 @@ import pytest
 
 from pannet_core.io.reading import read_table
 from pannet_core.io.schema import template_csv_bytes
-from pannet_core.settings import Settings
 from pannet_core.io.validation import is_usable, validate, validation_report
+from pannet_core.settings import Settings
 
 TODAY = dt.date(2024, 1, 1)
 MESSY = Path(__file__).parent / "data" / "messy"

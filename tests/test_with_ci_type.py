@@ -6,9 +6,8 @@ import pandas as pd
 import pytest
 
 from pannet_core import pipeline
-
-from pannet_core.stats import survival
 from pannet_core.settings import CI_TYPES
+from pannet_core.stats import survival
 
 
 def _same(a, b, where="result"):

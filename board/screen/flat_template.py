@@ -19,7 +19,6 @@ import copy
 import re
 from collections import Counter
 
-
 _AXIS = re.compile(r"^([xy])axis\d*$")
 _UNUSED = {"polar", "ternary", "scene", "geo", "coloraxis", "map", "mapbox", "smith"}
 _CARTESIAN = {"scatter", "bar", "histogram", "box", "violin", "scattergl", "heatmap", "contour", "candlestick",

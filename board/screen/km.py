@@ -27,9 +27,9 @@ import streamlit as st
 
 from board import cached, state
 from board.screen import layout
-from pannet_core.report import export
 from pannet_core.figures import km as figures_km
 from pannet_core.figures.style import DEFAULT_LABELS
+from pannet_core.report import export
 
 
 @st.cache_resource(show_spinner=False, max_entries=16)
@@ -68,7 +68,7 @@ def write_ci(d: dict, result, which: str) -> dict:
 
 
 def screen_dict(result, which: str, show_ci: bool, build_with_bands) -> dict:
-    """:func:`layout.km_dict` of ``result.<which>`` (not shared), from the cached figure of its settings but the CI type.
+    """:func:`layout.km_dict` of ``result.<which>`` (not shared), from the cached figure of its settings but CI type.
 
     ``build_with_bands()`` builds the figure with confidence bands, when none is cached."""
     entry = state.table()

@@ -22,8 +22,8 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from board.screen import layout
-from pannet_core.figures import balance as figures_balance
 from pannet_core import figures
+from pannet_core.figures import balance as figures_balance
 from pannet_core.figures.style import DEFAULT_LABELS
 
 

@@ -15,6 +15,7 @@ from pannet_core.errors import PanNetError
 from pannet_core.io.coding import binary_codes
 from pannet_core.settings import ColumnsSettings
 
+
 def prepare_generic(table: pd.DataFrame, columns: ColumnsSettings) -> pd.DataFrame:
     """Analysis frame from a one-row-per-patient table.
 
@@ -25,7 +26,8 @@ def prepare_generic(table: pd.DataFrame, columns: ColumnsSettings) -> pd.DataFra
     missing = [c for c in (columns.id, columns.treatment, columns.time, columns.event) if c not in table.columns]
     if missing:
         raise PanNetError(f"The data has no column(s) {missing} named in the settings' columns block.",
-                          f"Rename the columns in the file or in the settings; the file has {list(table.columns)[:20]}.")
+                          "Rename the columns in the file or in the settings; "
+                          f"the file has {list(table.columns)[:20]}.")
     if table.columns.duplicated().any():
         dup = sorted(set(table.columns[table.columns.duplicated()]))
         raise PanNetError(f"The data has duplicated column names {dup}.", "Give every column a unique header.")
@@ -45,7 +47,8 @@ def prepare_generic(table: pd.DataFrame, columns: ColumnsSettings) -> pd.DataFra
     bad = frame[columns.time].notna() & time.isna()
     if bad.any():
         i = int(np.flatnonzero(bad.to_numpy())[0])
-        raise PanNetError(f"The time column '{columns.time}' has text {str(frame[columns.time].iloc[i])!r} in data row {i + 1}.",
+        raise PanNetError(f"The time column '{columns.time}' has text {str(frame[columns.time].iloc[i])!r} "
+                          f"in data row {i + 1}.",
                           "Times must be numbers; correct or remove those rows.")
     if time.isna().any():
         rows = (np.flatnonzero(time.isna().to_numpy()) + 1)[:5].tolist()

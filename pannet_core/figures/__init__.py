@@ -15,8 +15,15 @@ from pannet_core.figures.consort import consort_figure
 from pannet_core.figures.forest import forest_plot
 from pannet_core.figures.km import km_figure, risk_times_for, tick_step
 from pannet_core.figures.slide import summary_slide
-from pannet_core.figures.style import (BASE_FONT, COLORS, FONT_FAMILY, endpoint_name, export_size, group_labels,
-                            set_export_size)
+from pannet_core.figures.style import (
+                            BASE_FONT,
+                            COLORS,
+                            FONT_FAMILY,
+                            endpoint_name,
+                            export_size,
+                            group_labels,
+                            set_export_size,
+)
 
 __all__ = ["COLORS", "BASE_FONT", "FONT_FAMILY", "km_figure", "love_plot", "ps_overlap", "consort_figure",
            "forest_plot", "summary_slide", "group_labels", "endpoint_name", "export_size", "set_export_size",

@@ -9,8 +9,16 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from pannet_core.errors import PanNetError
-from pannet_core.figures.style import (BASE_FONT, COLORS, DEFAULT_LABELS, NEUTRAL, apply_base_layout, is_number,
-                            pretty_variable, set_export_size)
+from pannet_core.figures.style import (
+    BASE_FONT,
+    COLORS,
+    DEFAULT_LABELS,
+    NEUTRAL,
+    apply_base_layout,
+    is_number,
+    pretty_variable,
+    set_export_size,
+)
 
 
 def love_plot(balance: pd.DataFrame, threshold: float = 0.1, *, title: str | None = None) -> go.Figure:
@@ -40,8 +48,9 @@ def love_plot(balance: pd.DataFrame, threshold: float = 0.1, *, title: str | Non
     b, labels = nums["table"], nums["labels"]
     fig = go.Figure()
     # thin connectors before -> after
-    fig.add_trace(go.Scatter(x=nums["connector_x"], y=nums["connector_y"], mode="lines", line=dict(color="#BBBBBB", width=1.5), hoverinfo="skip",
-                             showlegend=False, name="connector"))
+    fig.add_trace(go.Scatter(x=nums["connector_x"], y=nums["connector_y"], mode="lines",
+                             line=dict(color="#BBBBBB", width=1.5), hoverinfo="skip", showlegend=False,
+                             name="connector"))
     fig.add_trace(go.Scatter(x=b["smd_before"], y=labels, mode="markers", name="Before matching",
                              marker=dict(symbol="circle-open", size=14, color=NEUTRAL["before"],
                                          line=dict(width=3, color=NEUTRAL["before"])),
@@ -128,7 +137,8 @@ def ps_overlap(data: pd.DataFrame, *, labels: dict[str, str] | None = None, bins
                              line=dict(width=0)), name=f"{labels[group]}", legendgroup=group,
                              showlegend=col == 1, customdata=counts,
                              meta={"role": "ps", "group": group, "panel": "before" if col == 1 else "after", "n": n},
-                             hovertemplate=f"{labels[group]}<br>score %{{x:.3f}}<br>%{{customdata}} patients<extra></extra>"),
+                             hovertemplate=(f"{labels[group]}<br>score %{{x:.3f}}<br>"
+                                            "%{customdata} patients<extra></extra>")),
                       row=1, col=col)
         fig.add_annotation(text=overlap_count_text(labels, group, n), x=0.98, xanchor="right",
                            y=0.97 if sign > 0 else 0.03, yanchor="top" if sign > 0 else "bottom",

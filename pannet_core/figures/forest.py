@@ -9,7 +9,15 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from pannet_core.errors import PanNetError
-from pannet_core.figures.style import BASE_FONT, NEUTRAL, apply_base_layout, fmt_p, is_number, pretty_name, set_export_size
+from pannet_core.figures.style import (
+    BASE_FONT,
+    NEUTRAL,
+    apply_base_layout,
+    fmt_p,
+    is_number,
+    pretty_name,
+    set_export_size,
+)
 
 _MODEL_STYLE = [("circle", NEUTRAL["ink"]), ("square", "#56B4E9"), ("diamond", "#CC79A7"), ("triangle-up", "#999999")]
 
@@ -31,7 +39,7 @@ def _normalise(tab: Any) -> tuple[pd.DataFrame | None, dict[str, str]]:
     refs: dict[str, str] = {}
     if "term" not in tab.columns and "variable" in tab.columns:
         levels = tab["level"] if "level" in tab.columns else pd.Series([None] * len(tab), index=tab.index)
-        terms = [str(v) if _is_missing(l) else f"{v}={l}" for v, l in zip(tab["variable"], levels)]
+        terms = [str(v) if _is_missing(lev) else f"{v}={lev}" for v, lev in zip(tab["variable"], levels)]
         tab = tab.assign(term=terms)
     if "reference" in tab.columns and tab["reference"].dtype == bool or (
             "reference" in tab.columns and set(tab["reference"].dropna().unique()) <= {True, False}):
@@ -83,7 +91,9 @@ def _rows(terms: list[str], reference: dict[str, str]) -> list[dict]:
 def _fmt_hr(hr: Any, lo: Any, hi: Any) -> str:
     if not is_number(hr):
         return ""
-    return f"{float(hr):.2f} ({float(lo):.2f}–{float(hi):.2f})" if is_number(lo) and is_number(hi) else f"{float(hr):.2f}"
+    if is_number(lo) and is_number(hi):
+        return f"{float(hr):.2f} ({float(lo):.2f}–{float(hi):.2f})"
+    return f"{float(hr):.2f}"
 
 
 def forest_plot(cox_table: pd.DataFrame, *, reference: dict[str, str] | None = None, title: str | None = None,

@@ -14,8 +14,18 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from pannet_core.errors import PanNetError
-from pannet_core.figures.style import (BASE_FONT, COLORS, DEFAULT_LABELS, NEUTRAL, apply_base_layout, fmt_ci, fmt_p,
-                            is_number, rgba, set_export_size)
+from pannet_core.figures.style import (
+    BASE_FONT,
+    COLORS,
+    DEFAULT_LABELS,
+    NEUTRAL,
+    apply_base_layout,
+    fmt_ci,
+    fmt_p,
+    is_number,
+    rgba,
+    set_export_size,
+)
 
 GROUPS = ("treated", "control")
 
@@ -111,19 +121,20 @@ def horizon_points(km, group: str, *, labels: dict[str, str], horizon_marks: Seq
     at = km.survival_at(list(horizon_marks))
     hx, hy, up, dn, txt = [], [], [], [], []
     offset = (times[1] - times[0]) * 0.06 if len(times) > 1 else 0.05
-    for h, s, l, u in zip(horizon_marks, at["surv"], at["lower"], at["upper"]):
+    for h, s, lo, u in zip(horizon_marks, at["surv"], at["lower"], at["upper"]):
         if not is_number(s):
             continue
         hx.append(float(h) + (-offset if group == "treated" else offset))
         hy.append(float(s) * 100)
         up.append((float(u) - float(s)) * 100 if is_number(u) else 0.0)
-        dn.append((float(s) - float(l)) * 100 if is_number(l) else 0.0)
-        txt.append(f"{labels[group]}: {h:g}-year {fmt_ci(s, l, u, digits=0, scale=100, unit=' %')}")
+        dn.append((float(s) - float(lo)) * 100 if is_number(lo) else 0.0)
+        txt.append(f"{labels[group]}: {h:g}-year {fmt_ci(s, lo, u, digits=0, scale=100, unit=' %')}")
     return hx, hy, up, dn, txt
 
 
 def add_km_traces(fig: go.Figure, comparison: Any, *, labels: dict[str, str], xaxis: str = "x",
-                  yaxis: str = "y", risk_xaxis: str = "x2", risk_yaxis: str = "y2", times: np.ndarray, show_ci: bool = True,
+                  yaxis: str = "y", risk_xaxis: str = "x2", risk_yaxis: str = "y2", times: np.ndarray,
+                  show_ci: bool = True,
                   show_median: bool = True, horizon_marks: Sequence[float] = (), conf_level: float = 0.95,
                   font_size: int = BASE_FONT, showlegend: bool = True) -> None:
     """Add curves, bands, censor marks, medians, horizon marks and the risk table to ``fig``.
@@ -188,7 +199,7 @@ def add_km_traces(fig: go.Figure, comparison: Any, *, labels: dict[str, str], xa
         far = max(m[0] for m in medians.values())
         fig.add_shape(type="line", x0=0, x1=far, y0=50, y1=50,
                       line=dict(color=NEUTRAL["muted"], width=1.5, dash="dash"), layer="below", **shapes_ref)
-        for group, (est, lo, hi) in medians.items():
+        for group, (est, _lo, _hi) in medians.items():
             fig.add_shape(type="line", x0=est, x1=est, y0=0, y1=50,
                           line=dict(color=COLORS[group], width=1.5, dash="dash"), layer="below", **shapes_ref)
     for h in horizon_marks:
@@ -211,7 +222,8 @@ def stats_text(comparison: Any, *, p_value: float | None = None, p_label: str = 
     cox = getattr(comparison, "cox", None)
     if cox is not None and len(cox.table):
         row = cox.table.iloc[0]
-        lines.append(f"HR {fmt_num2(row['hr'])} ({conf_level * 100:g}% CI {fmt_num2(row['lower'])}–{fmt_num2(row['upper'])})")
+        lines.append(f"HR {fmt_num2(row['hr'])} "
+                     f"({conf_level * 100:g}% CI {fmt_num2(row['lower'])}–{fmt_num2(row['upper'])})")
     return "<br>".join(lines)
 
 

@@ -7,8 +7,19 @@ import numpy as np
 import plotly.graph_objects as go
 
 from pannet_core.figures.km import GROUPS, add_km_traces, apply_km_axes, risk_times_for
-from pannet_core.figures.style import (BASE_FONT, COLORS, NEUTRAL, apply_base_layout, endpoint_name, fmt_ci, fmt_p, group_labels,
-                            is_number, pretty_variable, set_export_size)
+from pannet_core.figures.style import (
+    BASE_FONT,
+    COLORS,
+    NEUTRAL,
+    apply_base_layout,
+    endpoint_name,
+    fmt_ci,
+    fmt_p,
+    group_labels,
+    is_number,
+    pretty_variable,
+    set_export_size,
+)
 
 CAVEAT = "Observational, propensity-matched comparison; residual confounding possible."
 SYNTHETIC = "Synthetic demonstration data – not real patients."
@@ -100,7 +111,8 @@ def summary_slide(result: Any, *, synthetic: bool | None = None, title: str | No
         cells[0].append(f"<b>{labels[g]}</b>")
         cells[1].append(str(int(km.n)))
         cells[2].append(str(int(km.events)))
-        cells[3].append(fmt_ci(at["surv"].iloc[0], at["lower"].iloc[0], at["upper"].iloc[0], digits=0, scale=100).replace("not reached", "n/a"))
+        ci = fmt_ci(at["surv"].iloc[0], at["lower"].iloc[0], at["upper"].iloc[0], digits=0, scale=100)
+        cells[3].append(ci.replace("not reached", "n/a"))
         cells[4].append(fmt_ci(est, lo, hi, digits=1))
         colors.append(COLORS[g])
     fig.add_trace(go.Table(domain=dict(x=[x0, 1.0], y=[0.47, 0.66]), columnwidth=[2.5, 0.7, 0.95, 2.2, 2.0],
@@ -144,7 +156,8 @@ def summary_slide(result: Any, *, synthetic: bool | None = None, title: str | No
     slide_title = title or f"<b>{labels['treated']} vs {labels['control'].lower()}</b>: {endpoint.lower()}"
     sub = f"Propensity-score matched cohort, n = {int(comp.km_treated.n) + int(comp.km_control.n)}"
     apply_base_layout(fig,
-        title=dict(text=f"{slide_title}<br><span style='font-size:{BASE_FONT + 2}px;color:{NEUTRAL['muted']}'>{sub}</span>",
+        title=dict(text=(f"{slide_title}<br>"
+                         f"<span style='font-size:{BASE_FONT + 2}px;color:{NEUTRAL['muted']}'>{sub}</span>"),
                    x=0.015, xanchor="left", y=0.975, yanchor="top", font=dict(size=BASE_FONT + 12)),
         legend=dict(orientation="h", x=0, xanchor="left", y=0.875, yanchor="bottom", font=dict(size=BASE_FONT)),
         margin=dict(l=60, r=50, t=40, b=30), showlegend=True)

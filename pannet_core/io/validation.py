@@ -223,7 +223,8 @@ def _check_dates(typed: pd.DataFrame, today: pd.Timestamp) -> list[Problem]:
         if bad.any():
             ev, lv = e.to_numpy(), l_.to_numpy()
             probs += _problems_at(bad, late, l_,
-                                  lambda i: text.format(early=_day(ev[i]), late=_day(lv[i])), fix, severity)
+                                  lambda i, text=text, ev=ev, lv=lv: text.format(early=_day(ev[i]), late=_day(lv[i])),
+                                  fix, severity)
     for f in FIELDS:
         if f.type != "date" or f.name not in typed.columns:
             continue
@@ -269,7 +270,7 @@ def _check_numbers(typed: pd.DataFrame) -> list[Problem]:
             continue  # reported with the dates
         unit = f" {f.unit}" if f.unit else ""
         probs += _problems_at(bad, f.name, a,
-                              lambda i, f=f, unit=unit: f"{f.name} is {a[i]:g}{unit}; it must be between "
+                              lambda i, f=f, unit=unit, a=a: f"{f.name} is {a[i]:g}{unit}; it must be between "
                                                         f"{f.minimum:g} and {f.maximum:g}{unit}.",
                               f"Correct the value ({f.description.rstrip('.')}).")
     if {"liver_mets", "liver_mets_n"} <= set(typed.columns):

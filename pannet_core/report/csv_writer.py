@@ -107,8 +107,8 @@ def _formatter(col: pd.Series):
         labels = np.datetime_as_string(uniq.view("datetime64[D]"), unit="D").astype(object)
         labels[np.isnat(uniq.view("datetime64[D]"))] = ""
         return lambda i, j: labels[inverse[i:j]].tolist()
-    if isinstance(dt, pd.StringDtype) or dt == object:
-        if dt == object and not all(isinstance(v, str) or v is None or v is pd.NA or
+    if isinstance(dt, pd.StringDtype) or pd.api.types.is_object_dtype(dt):
+        if pd.api.types.is_object_dtype(dt) and not all(isinstance(v, str) or v is None or v is pd.NA or
                                     (isinstance(v, float) and np.isnan(v)) for v in col.tolist()):
             return None
         vals = col.tolist()

@@ -20,7 +20,7 @@ import tempfile
 import threading
 import zipfile
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import plotly.graph_objects as go
 

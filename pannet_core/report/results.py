@@ -51,8 +51,8 @@ def _group(km, horizons) -> dict:
     surv = {}
     if horizons:
         _, surv_at, lower, upper = km._at(list(horizons))  # = survival_at's columns
-        for h, s, l, u in zip(horizons, surv_at, lower, upper):
-            surv[f"{h:g}"] = {"est": _num(s), "lo": _num(l), "hi": _num(u)}
+        for h, s, s_lo, s_hi in zip(horizons, surv_at, lower, upper):
+            surv[f"{h:g}"] = {"est": _num(s), "lo": _num(s_lo), "hi": _num(s_hi)}
     return {"n": int(km.n), "events": int(km.events),
             "median": {"est": _num(est), "lo": _num(lo), "hi": _num(hi)}, "survival": surv}
 

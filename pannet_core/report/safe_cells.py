@@ -43,7 +43,7 @@ def _text_mask(col: pd.Series) -> np.ndarray | None:
             return None
         return hit.to_numpy(zero_copy_only=False).astype(bool, copy=False) if hit.null_count == 0 else \
             pc.fill_null(hit, False).to_numpy(zero_copy_only=False).astype(bool)
-    if isinstance(dt, pd.StringDtype) or dt == object:
+    if isinstance(dt, pd.StringDtype) or pd.api.types.is_object_dtype(dt):
         hit = np.fromiter((isinstance(v, str) and v[:1] in TRIGGERS for v in col.tolist()), bool, len(col))
         return hit if hit.any() else None
     return None

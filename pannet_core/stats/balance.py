@@ -24,8 +24,8 @@ from typing import Iterable
 import numpy as np
 import pandas as pd
 
-from pannet_core.stats.design import factor_levels, level_label
 from pannet_core.errors import PanNetError
+from pannet_core.stats.design import factor_levels, level_label
 
 __all__ = ["smd", "smd_table", "weighted_mean_var"]
 

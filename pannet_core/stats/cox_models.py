@@ -16,9 +16,9 @@ import numpy as np
 import pandas as pd
 from scipy.special import chdtrc
 
+from pannet_core.errors import PanNetError
 from pannet_core.stats.cox import CoxResult, cox_zph, coxph
 from pannet_core.stats.design import design_matrix, factor_levels, level_label
-from pannet_core.errors import PanNetError
 
 TREATMENT = "treated"
 

@@ -12,7 +12,8 @@ Response time = from the key press that moves the slider to the moment the
 matched-count line shows the new caliper.  p50/p95 are printed and written to
 ``$PANNET_CONCURRENCY_JSON`` when that variable is set::
 
-    PANNET_CONCURRENCY_JSON=/tmp/concurrency.json .venv/bin/python -m pytest tests/browser/test_concurrent_sessions.py -s
+    PANNET_CONCURRENCY_JSON=/tmp/concurrency.json \
+        .venv/bin/python -m pytest tests/browser/test_concurrent_sessions.py -s
 """
 from __future__ import annotations
 
@@ -26,7 +27,6 @@ import time
 
 import numpy as np
 import pytest
-
 from conftest import CHROMIUM, CHROMIUM_ARGS
 
 pytestmark = pytest.mark.browser

@@ -132,8 +132,8 @@ def test_report_png_download(page, tmp_path):
     info.value.save_as(path)
     width, height = _png_size(path.read_bytes())
     # the slide is exported at its designed size (CSS px) at 2x resolution
-    from pannet_core.cohort import demo
     from pannet_core import figures, pipeline
+    from pannet_core.cohort import demo
     from pannet_core.settings import load_preset
 
     result = pipeline.run_analysis(load_preset("primary_tumour_resection"), demo.make_demo_cohort())
