@@ -35,7 +35,8 @@ def main() -> None:
     save("machine", info)
     print(json.dumps(info))
     for name, script, args in (("stages", "stages.py", ks), ("kernels", "kernels.py", []),
-                               ("peers", "peers.py", peer_ks), ("peers_generic", "peers_generic.py", generic_ns),
+                               ("csv_writer", "csv_writer.py", []), ("peers", "peers.py", peer_ks),
+                               ("peers_generic", "peers_generic.py", generic_ns),
                                ("liver_cox", "liver_cox.py", liver_ks), ("export", "export_png.py", [])):
         rows = _lines(script, *args)
         save(name, rows)

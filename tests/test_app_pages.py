@@ -1,4 +1,4 @@
-"""Issue 4, items 1-5: each page shows what the issue lists, checked on what the page draws (AppTest).
+"""Each page shows its controls, figures and tables, checked on what the page draws (AppTest).
 
 ``test_app.py`` covers the smoke test, caliper, page switches, uploads and saved settings; this
 file checks the page contents: template downloads and the column-mapping step (Data), the CONSORT

@@ -1,4 +1,4 @@
-"""``run --out`` never loses the user's files, never leaves patient rows behind (issue 13, item 6)."""
+"""``run --out`` never loses the user's files, never leaves patient rows behind."""
 from __future__ import annotations
 
 import json

@@ -45,6 +45,7 @@ def test_selection_follows_crude_lr_p(models):
 
 @pytest.mark.parametrize("model", ["univariable", "multivariable"])
 def test_hazard_ratios_equal_r(models, model):
+    """R: coxph(Surv(time, status) ~ <terms>, data = veteran, ties = "efron") univariable and multivariable."""
     ref = {r["term"]: r for r in REF["rows"] if r["model"] == model}
     ours = models.table[(models.table["model"] == model) & ~models.table["reference"]]
     assert len(ours) == len(ref)
@@ -62,6 +63,7 @@ def test_reference_level_is_the_first_category(models):
 
 
 def test_proportional_hazards_check_equals_cox_zph(models):
+    """R: cox.zph(fm, transform = "km")$table of the multivariable model."""
     ours = models.ph_test.set_index("term")
     for r in REF["zph"]:
         assert ours.loc[r["term"], "chisq"] == pytest.approx(r["chisq"], rel=1e-7)

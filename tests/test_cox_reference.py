@@ -58,6 +58,7 @@ def fits():
 
 @pytest.mark.parametrize("key", sorted(cases()))
 def test_coxph_matches_r(fits, key):
+    """R: coxph(formula, data = d, ties = ties[, cluster = cl]): coef, se / robust se, exp(coef), CI, Wald P."""
     fit, ref = fits[key], REF[key]
     tab = fit.table
     assert tab["term"].tolist() == ref["terms"]
@@ -79,6 +80,7 @@ def test_coxph_matches_r(fits, key):
 
 @pytest.mark.parametrize("key", sorted(cases()))
 def test_cox_zph_matches_r(fits, key):
+    """R: cox.zph(fit, transform = "km")$table: chisq, df and P per term and GLOBAL."""
     z = cox_zph(fits[key])
     ref = REF[key]["zph"]
     assert z["term"].tolist() == ref["terms"]
@@ -88,6 +90,7 @@ def test_cox_zph_matches_r(fits, key):
 
 
 def test_stratified_cox_matches_r():
+    """R: coxph(Surv(time, event) ~ trt + karno + strata(celltype), data = veteran)."""
     d = csv("veteran")
     fit = coxph(d["time"], d["event"], d[["trt", "karno"]], strata=d["celltype"])
     ref = REF["veteran_strata_celltype"]

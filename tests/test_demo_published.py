@@ -1,4 +1,4 @@
-"""Issue 3, item 10: the demo's follow-up and PFS against seed 000's published figures.
+"""The demo's follow-up and PFS against seed 000's published figures.
 
 ``test_demo.py`` checks the exact counts, median OS and 5-year OS; this file adds the median
 follow-up ("about 3.9 years") and the median PFS ("about 1.4 vs 1.6 years").

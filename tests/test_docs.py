@@ -1,9 +1,8 @@
-"""The documents the issues ask for say what they must say (README, CI entry, methods, dictionary).
+"""The documents say what a newcomer needs (README, CI entry, methods, dictionary).
 
-Issue 2 "Done when": the README's Quick start shows ``make run`` and ``make test``, ``.ci/run``
-calls ``make test``, ``docs/methods.md`` documents every option. Issue 3 item 1: the data
-dictionary holds every field the issue lists, with its type, allowed values and seed. Issue 4:
-the README shows a screenshot of every page.
+The README's Quick start shows ``make run`` and ``make test``, ``.ci/run`` calls ``make test``,
+``docs/methods.md`` documents every option, the data dictionary holds every registry field with
+its type, allowed values and seed, and the README shows a screenshot of every page.
 """
 from __future__ import annotations
 
@@ -123,9 +122,9 @@ def test_methods_names_each_statistic_and_its_reference(words):
         assert w in METHODS, w
 
 
-# --------------------------------------------------------------------------- data dictionary (issue 3, item 1)
-# every field the issue lists, as the dictionary names it
-ISSUE3_FIELDS = [
+# --------------------------------------------------------------------------- data dictionary
+# every registry field the seeds use, as the dictionary names it
+SEED_FIELDS = [
     "patient_id", "centre", "sex", "birth_date", "age_at_diagnosis", "stage4_date", "who_grade", "ki67",
     "hereditary", "functioning", "functional_syndrome", "charlson", "primary_size_cm", "liver_mets_n",
     "liver_met_max_cm", "extrahepatic_mets", "extra_abdominal_mets", "cga_uln", "albumin",
@@ -134,7 +133,7 @@ ISSUE3_FIELDS = [
     "ssa", "prrt", "interferon", "everolimus", "sunitinib", "embolization", "clavien_dindo", "progression_date",
     "death_date", "last_followup_date",
 ]
-ISSUE3_VALUES = {
+SEED_VALUES = {
     "who_grade": ["G1", "G2", "G3", "NEC", "unknown"],
     "hereditary": ["sporadic", "MEN1", "VHL", "suspected"],
     "primary_resection_type": ["pancreaticoduodenectomy", "distal", "central", "enucleation", "total"],
@@ -150,12 +149,12 @@ def _dictionary_rows() -> dict[str, list[str]]:
     return rows
 
 
-def test_data_dictionary_has_every_field_of_issue_3_with_type_values_and_seed():
+def test_data_dictionary_has_every_seed_field_with_type_values_and_seed():
     rows = _dictionary_rows()
     header = [c.strip() for c in next(ln for ln in DICTIONARY.splitlines() if ln.startswith("| name")).strip("|")
               .split("|")]
     col = {h: i for i, h in enumerate(header)}
-    for name in ISSUE3_FIELDS:
+    for name in SEED_FIELDS:
         assert name in rows, f"{name} is not in docs/data-dictionary.md"
         cells = rows[name]
         assert cells[col["type"]] in schema.TYPES, name
@@ -163,7 +162,7 @@ def test_data_dictionary_has_every_field_of_issue_3_with_type_values_and_seed():
         assert cells[col["description"]], name
         if cells[col["type"]] == "yesno":
             assert cells[col["allowed values"]] == "yes, no", name
-    for name, values in ISSUE3_VALUES.items():
+    for name, values in SEED_VALUES.items():
         assert rows[name][col["allowed values"]] == ", ".join(values), name
     # the fields seed 001 alone contributes are attributed to it
     for name in ("ki67", "cga_uln", "albumin", "liver_met_max_cm"):

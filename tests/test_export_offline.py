@@ -1,4 +1,4 @@
-"""PNG export starts Chromium so that nothing leaves the machine (issue 13, item 7).
+"""PNG export starts Chromium so that nothing leaves the machine.
 
 The export runs under ``strace -f``, which records every connect() and send of Chromium and its
 children. Before the fix this log held DNS queries to the resolver (port 53) for accounts.google.com,

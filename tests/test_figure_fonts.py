@@ -1,4 +1,4 @@
-"""Issue 4, "Figures": fonts readable on a projector - no text in any exported figure is smaller than 14 px
+"""Fonts readable on a projector - no text in any exported figure is smaller than 14 px
 (figures_style: base 18 px, "nothing is smaller than 14"), for both presets on the demo cohort."""
 from __future__ import annotations
 

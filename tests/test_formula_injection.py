@@ -1,4 +1,4 @@
-"""Exported CSV/XLSX cells cannot become spreadsheet formulas (issue 13, item 2).
+"""Exported CSV/XLSX cells cannot become spreadsheet formulas.
 
 Text starting with = + - @ tab or carriage return gets a leading ' (OWASP); numbers stay numbers.
 """

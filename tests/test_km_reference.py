@@ -54,6 +54,8 @@ def opt(v):
 @pytest.mark.parametrize("key", sorted(CASES))
 @pytest.mark.parametrize("conf_type", ["plain", "log", "log-log"])
 def test_km_matches_r(key, conf_type):
+    """R: survfit(Surv(time, event) ~ 1, data = d, conf.type = ct); summary(fit);
+    quantile(fit, probs = c(0.25, 0.5, 0.75))."""
     ref = REF["km"][key]
     d = load(key)
     fit = kaplan_meier(d["time"], d["event"], conf_type=conf_type, conf_level=ref["conf_level"])
@@ -78,6 +80,7 @@ def test_km_matches_r(key, conf_type):
 
 
 def test_median_rule_on_flat_segment():
+    """R: quantile(survfit(Surv(time, event) ~ 1, data = flat)) gives the midpoint of a flat segment at S = 0.5."""
     # S = 0.5 exactly from t=4 to t=5 -> R reports 4.5, not 4
     d = load("flat")
     assert kaplan_meier(d["time"], d["event"]).median()[0] == pytest.approx(4.5, rel=1e-15)
@@ -96,6 +99,7 @@ def test_survival_at_before_first_event_has_limits_one():
 
 @pytest.mark.parametrize("key", ["lung", "veteran_trt1", "ovarian", "retinopathy", "ties"])
 def test_median_followup_reverse_km(key):
+    """R: quantile(survfit(Surv(time, 1 - event) ~ 1, data = d), 0.5)$quantile (reverse Kaplan-Meier)."""
     d = load(key)
     close([opt(median_followup(d["time"], d["event"]))], [REF["km"][key]["median_followup"]])
 

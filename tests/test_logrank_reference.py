@@ -42,6 +42,7 @@ def cases():
 
 @pytest.mark.parametrize("key", sorted(REF))
 def test_logrank_matches_survdiff(key):
+    """R: survdiff(Surv(time, event) ~ group [+ strata(s)], data = d): chisq, df = groups - 1, pchisq upper tail."""
     d, g, s = cases()[key]
     res = logrank_test(d["time"], d["event"], d[g], strata=None if s is None else d[s])
     ref = REF[key]

@@ -1,5 +1,5 @@
 """One vocabulary for the matched sample (sets, pairs, distinct patients), counts from one place,
-and truncation applied to every statistic of a truncated analysis (issue 12, parts 2 and 3)."""
+and truncation applied to every statistic of a truncated analysis."""
 from __future__ import annotations
 
 import importlib.util
@@ -116,7 +116,7 @@ def test_truncation_moves_every_statistic(case):
 
 
 def test_truncation_moves_the_pair_stratified_test_of_a_1to1_match():
-    """Issue 12: with 1:1 the plain log-rank moved with truncation but the pair-stratified one did not."""
+    """With 1:1 matching the pair-stratified log-rank moves with truncation, as the plain one does."""
     d = make_sets.settings_for("colon_k2").to_dict()
     d["matching"]["ratio"] = 1
     table = pd.read_csv(DATA / "colon.csv")

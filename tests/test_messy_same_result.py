@@ -1,4 +1,4 @@
-"""Issue 5, item 2: messy but valid exports of the same registry give the same analysis as the clean file.
+"""Messy but valid exports of the same registry give the same analysis as the clean file.
 
 The demo cohort is written three ways - a clean CSV, a Swedish hospital export (Swedish headers,
 semicolons, decimal commas, day/month/year dates, ja/nej, BOM, CRLF) and an XLSX workbook - and

@@ -40,16 +40,19 @@ def test_analysed_cohort_is_the_one_r_saw(result):
 
 
 def test_propensity_scores_equal_glm(result):
+    """R: fitted(glm(f, data = d, family = binomial(), control = glm.control(epsilon = 1e-14, maxit = 100)))."""
     np.testing.assert_allclose(result.data["score"], REF["ps"], rtol=0, atol=1e-8)
 
 
 def test_pairs_equal_matchit(doc):
+    """R: matchit(treated ~ ps, data = d, method = "nearest", distance = d$ps, mahvars = ~ps, caliper = 0.1, ...)."""
     assert sorted(map(tuple, doc["pairs"])) == sorted(map(tuple, REF["pairs"]))
 
 
 @pytest.mark.parametrize("cohort", ["unmatched", "matched"])
 @pytest.mark.parametrize("group", ["treated", "control"])
 def test_km_equals_survfit(doc, cohort, group):
+    """R: survfit(Surv(time_years, event) ~ treated, data = data, conf.type = "plain"); quantile(fit, 0.5)."""
     ours, ref = doc["km"][cohort][group], REF["km"][cohort][group]
     assert ours["n"] == ref["n"]
     assert [ours["median"][k] for k in ("est", "lo", "hi")] == pytest.approx(ref["median"], **TOL)
@@ -61,6 +64,7 @@ def test_km_equals_survfit(doc, cohort, group):
 
 @pytest.mark.parametrize("which", ["unmatched", "matched", "matched_pair_stratified"])
 def test_logrank_equals_survdiff(doc, which):
+    """R: survdiff(Surv(time_years, event) ~ treated [+ strata(pair)], data = d or the matched md)."""
     ours, ref = doc["logrank"][which], REF["logrank"][which]
     assert ours["chisq"] == pytest.approx(ref["chisq"], **TOL)
     assert ours["df"] == ref["df"]
@@ -69,6 +73,7 @@ def test_logrank_equals_survdiff(doc, which):
 
 @pytest.mark.parametrize("which", ["unmatched", "matched_robust"])
 def test_cox_equals_coxph(doc, which):
+    """R: coxph(Surv(time_years, event) ~ treated, data = md, ties = "efron"[, cluster = pair])."""
     ours, ref = doc["cox"][which], REF["cox"][which]
     for k in ("hr", "lo", "hi", "p"):
         assert ours[k] == pytest.approx(ref[k], **TOL), k

@@ -1,4 +1,4 @@
-"""Issue 3, item 11: both presets are complete settings files that run through ``python -m pannet_core run``."""
+"""Both presets are complete settings files that run through ``python -m pannet_core run``."""
 from __future__ import annotations
 
 import json
@@ -40,7 +40,7 @@ def test_preset_file_runs_headless(preset, first_step, demo_csv, tmp_path):
 
 
 def test_report_zip_accounts_for_every_patient():
-    """Issue 5, item 3: every patient of the file is in the matched cohort (with a pair or the reason it has
+    """Every patient of the file is in the matched cohort (with a pair or the reason it has
     none) or in the excluded list (with the eligibility step and the reason)."""
     import io
     import zipfile
@@ -65,7 +65,7 @@ def test_report_zip_accounts_for_every_patient():
 
 
 def test_run_lists_every_excluded_patient_with_a_reason(demo_csv, tmp_path):
-    """Issue 5, item 3 headless: ``run`` writes excluded_patients.csv, byte-identical to the report zip's, and
+    """``run`` writes excluded_patients.csv, byte-identical to the report zip's, and
     every patient of the file is in it or in matched_cohort.csv, never in both."""
     import io
     import zipfile

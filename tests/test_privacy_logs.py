@@ -1,4 +1,4 @@
-"""Issue 5, item 4: no patient data in the logs.
+"""No patient data in the logs.
 
 A whole dashboard session (a good upload, every page, then a bad upload whose st.error names a
 patient id) and a headless run are captured at DEBUG level: no log record and nothing on

@@ -35,6 +35,7 @@ def case(request):
 
 
 def test_coefficients_and_se_match_glm(case):
+    """R: glm(formula, family = binomial, data = d, control = glm.control(epsilon = 1e-14, maxit = 100))."""
     _, _, fit, ref, rename = case
     names = [rename.get(n, n) for n in ref["coef_names"]]
     assert list(fit.coef.index) == names
@@ -46,6 +47,7 @@ def test_coefficients_and_se_match_glm(case):
 
 
 def test_scores_match_glm_fitted_values(case):
+    """R: fitted(glm(formula, family = binomial, data = d, control = tight))."""
     _, data, fit, ref, _ = case
     ids = data["id"].to_numpy()[fit.used]
     assert ids.tolist() == ref["ids"]                     # same complete cases as na.omit

@@ -1,4 +1,4 @@
-"""Hostile or careless settings files fail at load time with one clear SettingsError (issue 13, item 5)."""
+"""Hostile or careless settings files fail at load time with one clear SettingsError."""
 from __future__ import annotations
 
 import copy

@@ -14,6 +14,7 @@ R = json.loads((Path(__file__).parent / "data" / "table1_tests_r.json").read_tex
 
 @pytest.mark.parametrize("name", [k for k in R if k != "numeric"])
 def test_fisher_and_chisq_match_r(name):
+    """R: chisq.test(t, correct = FALSE)$p.value and fisher.test(t)$p.value."""
     t = np.array(R[name]["table"])
     assert fisher_kx2(t) == pytest.approx(R[name]["fisher_p"], rel=1e-9)
     p, test = compare_counts(t)
@@ -75,6 +76,7 @@ def test_boolean_and_missing_level():
 
 
 def test_numeric_row_matches_r():
+    """R: wilcox.test(x1, x0, exact = FALSE, correct = TRUE)$p.value and t.test(x1, x0)$p.value."""
     x1, x0 = R["numeric"]["x1"], R["numeric"]["x0"]
     df = pd.DataFrame({"v": x1 + x0, "g": [True] * len(x1) + [False] * len(x0)})
     t = table1(df, "g", ["v"], [])
