@@ -69,6 +69,12 @@ def _bool(value: Any, key: str) -> bool:
     return value
 
 
+def _block(d: Any, cls, name: str, example: str) -> None:
+    """Check that the settings block ``name`` is a JSON object with only ``cls``'s keys."""
+    _check(isinstance(d, dict), f"The '{name}' block must be a JSON object.", example)
+    _reject_unknown(d, {f.name for f in fields(cls)}, name)
+
+
 def _reject_unknown(data: dict, known: set[str], block: str) -> None:
     unknown = sorted(set(data) - known)
     _check(not unknown, f"Unknown key(s) {unknown} in the '{block}' block of the settings.",
@@ -157,9 +163,8 @@ class ColumnsSettings(_Block):
 
     @classmethod
     def from_dict(cls, d: Any) -> "ColumnsSettings":
-        _check(isinstance(d, dict), "The 'columns' block must be a JSON object.",
+        _block(d, cls, "columns",
                'Write it as {"id": ..., "treatment": ..., "time": ..., "event": ..., "time_unit": "days"}.')
-        _reject_unknown(d, {f.name for f in fields(cls)}, "columns")
         for key in ("id", "treatment", "time", "event"):
             _check(isinstance(d.get(key), str) and d.get(key),
                    f"The 'columns' block needs '{key}': the name of the {key} column.",
@@ -186,9 +191,7 @@ class PropensitySettings(_Block):
 
     @classmethod
     def from_dict(cls, d: Any) -> "PropensitySettings":
-        _check(isinstance(d, dict), "The 'propensity' block must be a JSON object.",
-               'Write it as {"covariates": [...], "categorical": [...]}.')
-        _reject_unknown(d, {f.name for f in fields(cls)}, "propensity")
+        _block(d, cls, "propensity", 'Write it as {"covariates": [...], "categorical": [...]}.')
         cov = _str_tuple(d.get("covariates"), "propensity.covariates")
         _check(len(cov) > 0, "The propensity model has no covariates.",
                'List at least one column in "propensity": {"covariates": [...]}.')
@@ -215,9 +218,7 @@ class MatchingSettings(_Block):
 
     @classmethod
     def from_dict(cls, d: Any) -> "MatchingSettings":
-        _check(isinstance(d, dict), "The 'matching' block must be a JSON object.",
-               'Write it as {"ratio": 1, "caliper": 0.1, "caliper_scale": "ps", ...}.')
-        _reject_unknown(d, {f.name for f in fields(cls)}, "matching")
+        _block(d, cls, "matching", 'Write it as {"ratio": 1, "caliper": 0.1, "caliper_scale": "ps", ...}.')
         ratio = d.get("ratio", 1)
         _check(isinstance(ratio, int) and not isinstance(ratio, bool) and 1 <= ratio <= 10,
                f"matching.ratio is {ratio!r}; it must be a whole number from 1 to 10.",
@@ -248,9 +249,7 @@ class SurvivalSettings(_Block):
 
     @classmethod
     def from_dict(cls, d: Any) -> "SurvivalSettings":
-        _check(isinstance(d, dict), "The 'survival' block must be a JSON object.",
-               'Write it as {"ci": "log-log", "horizons": [1, 3, 5]}.')
-        _reject_unknown(d, {f.name for f in fields(cls)}, "survival")
+        _block(d, cls, "survival", 'Write it as {"ci": "log-log", "horizons": [1, 3, 5]}.')
         out = {}
         for key, default in (("horizons", (1.0, 3.0, 5.0)), ("risk_times", ())):
             v = d.get(key, list(default))
@@ -304,9 +303,7 @@ class StudySettings(_Block):
 
     @classmethod
     def from_dict(cls, d: Any) -> "StudySettings":
-        _check(isinstance(d, dict), "The 'study' block must be a JSON object.",
-               'Write it as {"comparison": "primary_resection", "endpoint": "os"}.')
-        _reject_unknown(d, {f.name for f in fields(cls)}, "study")
+        _block(d, cls, "study", 'Write it as {"comparison": "primary_resection", "endpoint": "os"}.')
         cut = d.get("cutoff_date")
         if cut is not None:
             import datetime as _dt
@@ -337,9 +334,7 @@ class CoxSettings(_Block):
 
     @classmethod
     def from_dict(cls, d: Any) -> "CoxSettings":
-        _check(isinstance(d, dict), "The 'cox' block must be a JSON object.",
-               'Write it as {"covariates": [...], "p_enter": 0.1}.')
-        _reject_unknown(d, {f.name for f in fields(cls)}, "cox")
+        _block(d, cls, "cox", 'Write it as {"covariates": [...], "p_enter": 0.1}.')
         p = d.get("p_enter", 0.10)
         _check(_is_number(p) and 0 < p <= 1, f"cox.p_enter is {p!r}; it must be between 0 and 1.", "Use 0.10.")
         return cls(covariates=_str_tuple(d.get("covariates"), "cox.covariates"),
@@ -364,9 +359,7 @@ class BalanceSettings(_Block):
 
     @classmethod
     def from_dict(cls, d: Any) -> "BalanceSettings":
-        _check(isinstance(d, dict), "The 'balance' block must be a JSON object.",
-               'Write it as {"threshold": 0.1, "numeric_summary": "median"}.')
-        _reject_unknown(d, {f.name for f in fields(cls)}, "balance")
+        _block(d, cls, "balance", 'Write it as {"threshold": 0.1, "numeric_summary": "median"}.')
         t = d.get("threshold", 0.10)
         _check(_is_number(t) and 0 < t < 2, f"balance.threshold is {t!r}; it must be a positive fraction such as 0.1.",
                "Use 0.1 for the usual 10 % rule.")

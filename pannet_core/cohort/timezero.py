@@ -86,7 +86,8 @@ READS = ("patient_id", "stage4_date", "primary_resection_date", "liver_resection
          "liver_mets_date", "first_visit_date", "death_date", "last_followup_date", "progression_date")
 
 
-def _date(frame: pd.DataFrame, col: str) -> pd.Series:
+def date_column(frame: pd.DataFrame, col: str) -> pd.Series:
+    """Column ``col`` as ``datetime64[ns]`` (all missing when the frame has no such column)."""
     if col not in frame:
         return pd.Series(pd.NaT, index=frame.index, dtype="datetime64[ns]")
     s = frame[col]
@@ -131,8 +132,8 @@ def assign_groups(frame: pd.DataFrame, comparison: str, cutoff_date=None) -> tup
     cut = pd.Timestamp(cutoff_date) if cutoff_date else None
     warnings: list[str] = []
     if comparison == "primary_resection":
-        st4 = _date(frame, "stage4_date")
-        res = _date(frame, "primary_resection_date")
+        st4 = date_column(frame, "stage4_date")
+        res = date_column(frame, "primary_resection_date")
         in_time = res.notna() if cut is None else (res <= cut)
         treated = (in_time & (res >= st4)).fillna(False).astype(bool)
         before = int((res < st4).fillna(False).sum())
@@ -145,8 +146,8 @@ def assign_groups(frame: pd.DataFrame, comparison: str, cutoff_date=None) -> tup
                 warnings.append(f"{late} patient(s) were resected after the cut-off date and are analysed as controls.")
         baseline = res.where(treated, st4)
     else:
-        lr = _date(frame, "liver_resection_date")
-        la = _date(frame, "liver_ablation_date")
+        lr = date_column(frame, "liver_resection_date")
+        la = date_column(frame, "liver_ablation_date")
         first = _rowmin(lr, la)
         treated = (first.notna() if cut is None else (first <= cut)).fillna(False).astype(bool)
         if cut is not None:
@@ -154,8 +155,8 @@ def assign_groups(frame: pd.DataFrame, comparison: str, cutoff_date=None) -> tup
             if late:
                 warnings.append(f"{late} patient(s) had liver surgery/ablation after the cut-off date and are "
                                 "analysed as controls.")
-        ctrl = _rowmax(_date(frame, "primary_resection_date"), _date(frame, "liver_mets_date"),
-                       _date(frame, "first_visit_date"))
+        ctrl = _rowmax(date_column(frame, "primary_resection_date"), date_column(frame, "liver_mets_date"),
+                       date_column(frame, "first_visit_date"))
         baseline = first.where(treated, ctrl)
     return treated, baseline.astype("datetime64[ns]"), warnings
 
@@ -174,9 +175,9 @@ def endpoint_dates(frame: pd.DataFrame, endpoint: str, cutoff_date=None) -> tupl
     if endpoint == "os" and len(need) == 2 or endpoint == "pfs" and "progression_date" in need:
         raise PanNetError(f"The endpoint {endpoint!r} needs column(s) {need}, which the table lacks.",
                           "Add or map the date columns, or choose another endpoint.")
-    death = _date(frame, "death_date")
-    last = _date(frame, "last_followup_date")
-    ev_date = death if endpoint == "os" else _rowmin(_date(frame, "progression_date"), death)
+    death = date_column(frame, "death_date")
+    last = date_column(frame, "last_followup_date")
+    ev_date = death if endpoint == "os" else _rowmin(date_column(frame, "progression_date"), death)
     cut = pd.Timestamp(cutoff_date) if cutoff_date else None
     event = ev_date.notna()
     if cut is not None:
@@ -249,7 +250,7 @@ def build_analysis(frame: pd.DataFrame, comparison: str, endpoint: str = "os",
                      "contradictory dates: last follow-up before baseline")
     flag(days < 0, texts)
     if endpoint == "pfs":
-        prog = _date(df, "progression_date")
+        prog = date_column(df, "progression_date")
         flag(prog < baseline, "contradictory dates: progression before baseline")
     flag((days == 0) & (df["event"] == 0), "censored on the baseline day (no follow-up after baseline)")
 

@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from pannet_core.errors import PanNetError
-from pannet_core.stats.design import factor_levels, level_label
+from pannet_core.stats.design import factor_levels, level_label, require_columns
 
 __all__ = ["smd", "smd_table", "weighted_mean_var"]
 
@@ -150,10 +150,7 @@ def smd_table(frame: pd.DataFrame, treated, covariates: Iterable[str], categoric
         weights = matched_weights
     covariates = list(covariates)
     categorical = set(categorical)
-    missing = [c for c in covariates if c not in frame.columns]
-    if missing:
-        raise PanNetError(f"The balance covariate(s) {missing} are not in the data.",
-                          "Correct the covariate names in the settings.")
+    require_columns(frame, covariates, "balance covariate(s)")
     t = treatment_indicator(frame, treated)
     if weights is not None:
         w = np.asarray(weights, dtype=float)

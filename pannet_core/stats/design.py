@@ -57,6 +57,14 @@ class DesignColumn:
         return (self.variable, self.level)[i]
 
 
+def require_columns(frame: pd.DataFrame, columns, what: str) -> None:
+    """Raise a PanNetError naming the ``columns`` that ``frame`` lacks (``what``: e.g. "covariate column(s)")."""
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise PanNetError(f"The {what} {missing} are not in the data.",
+                          "Correct the covariate names in the settings or add the columns to the file.")
+
+
 def level_label(value) -> str:
     """Write one category value as text, as it appears in the file.
 
@@ -208,10 +216,7 @@ def design_arrays(frame: pd.DataFrame, covariates: Iterable[str], categorical: I
     """
     covariates = list(covariates)
     categorical = set(categorical)
-    missing_cols = [c for c in covariates if c not in frame.columns]
-    if missing_cols:
-        raise PanNetError(f"The covariate column(s) {missing_cols} are not in the data.",
-                          "Correct the covariate names in the settings or add the columns to the file.")
+    require_columns(frame, covariates, "covariate column(s)")
     stray = sorted(categorical - set(covariates))
     if stray:
         raise PanNetError(f"Categorical column(s) {stray} are not among the covariates.",

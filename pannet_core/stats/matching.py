@@ -136,6 +136,32 @@ def caliper_width(values: np.ndarray, caliper: float | None, caliper_scale: str)
 
 
 # --------------------------------------------------------------------------- helpers
+def _root(parent: list, j: int) -> int:
+    """Union-find root of ``j``, compressing the path to it (called only when ``j`` is not a root)."""
+    root = parent[j]
+    while parent[root] != root:
+        root = parent[root]
+    while parent[j] != root:
+        parent[j], j = root, parent[j]
+    return root
+
+
+def _control_groups(cpos: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, list, list]:
+    """Controls sorted by value (ties by file order), grouped by equal values.
+
+    Returns the sorted positions, each group's value, and the group starts (group g covers sorted
+    indices ``[start[g], start[g + 1])``; the last entry is the number of controls).
+    """
+    cval = x[cpos]
+    order = np.lexsort((cpos, cval))
+    cval_s = cval[order]
+    newgrp = np.empty(cval_s.size, dtype=bool)
+    newgrp[0] = True
+    newgrp[1:] = cval_s[1:] != cval_s[:-1]
+    start = np.flatnonzero(newgrp)
+    return cpos[order], cval_s[start].tolist(), start.tolist() + [cval_s.size]
+
+
 def _match_cell_without_replacement(tpos, cpos, x, width, ratio):
     """Greedy matching without replacement inside one exact cell.
 
@@ -148,19 +174,8 @@ def _match_cell_without_replacement(tpos, cpos, x, width, ratio):
     failed: dict[int, str] = {}
     if len(cpos) == 0:
         return out, {int(t): "empty" for t in tpos}
-    cpos = np.asarray(cpos)
-    cval = x[cpos]
-    order = np.lexsort((cpos, cval))  # by value, ties by file order
-    cpos_s = cpos[order]
-    cval_s = cval[order]
-    # group equal values: group g covers sorted indices [start[g], start[g+1])
-    newgrp = np.empty(cval_s.size, dtype=bool)
-    newgrp[0] = True
-    newgrp[1:] = cval_s[1:] != cval_s[:-1]
-    start = np.flatnonzero(newgrp)
-    vals = cval_s[start].tolist()
+    cpos_s, vals, start_l = _control_groups(np.asarray(cpos), x)
     G = len(vals)
-    start_l = start.tolist() + [cval_s.size]
     nxt = start_l[:-1]                     # next unused control within group g (sorted index)
     members = cpos_s.tolist()
     # union-find pointers: right[g] -> first group >= g with unused controls (G = none)
@@ -183,25 +198,11 @@ def _match_cell_without_replacement(tpos, cpos, x, width, ratio):
             # r = first group >= j with an unused control (G = none); union-find with path compression
             r = right[j]
             if r != j:
-                root = r
-                while right[root] != root:
-                    root = right[root]
-                while right[j] != root:
-                    right[j], j2 = root, right[j]
-                    j = j2
-                r = root
-                j = ins[idx]
+                r = _root(right, j)
             # lg + 1 = 1 + last group <= j - 1 with an unused control (0 = none)
             l1 = left[j]
             if l1 != j:
-                root = l1
-                while left[root] != root:
-                    root = left[root]
-                k = j
-                while left[k] != root:
-                    left[k], k2 = root, left[k]
-                    k = k2
-                l1 = root
+                l1 = _root(left, j)
             lg = l1 - 1
             if r < G:
                 bd = vals[r] - xv
@@ -249,18 +250,9 @@ def _match_cell_with_replacement(tpos, cpos, x, width, ratio):
     failed: dict[int, str] = {}
     if len(cpos) == 0:
         return out, {int(t): "empty" for t in tpos}
-    cpos = np.asarray(cpos)
-    cval = x[cpos]
-    order = np.lexsort((cpos, cval))
-    cpos_s = cpos[order].tolist()
-    cval_s = cval[order]
-    newgrp = np.empty(cval_s.size, dtype=bool)
-    newgrp[0] = True
-    newgrp[1:] = cval_s[1:] != cval_s[:-1]
-    start = np.flatnonzero(newgrp)
-    vals = cval_s[start].tolist()
+    cpos_s, vals, start_l = _control_groups(np.asarray(cpos), x)
+    cpos_s = cpos_s.tolist()
     G = len(vals)
-    start_l = start.tolist() + [cval_s.size]
     tvals = x[np.asarray(tpos, dtype=np.int64)]
     ins = np.searchsorted(np.asarray(vals), tvals, side="left").tolist()
     tvals = tvals.tolist()

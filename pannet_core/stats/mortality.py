@@ -5,18 +5,9 @@ import numpy as np
 import pandas as pd
 from scipy.special import ndtri
 
+from pannet_core.cohort.timezero import date_column
 from pannet_core.errors import PanNetError
 from pannet_core.stats.table1 import compare_counts
-
-
-def _days(frame: pd.DataFrame, col: str) -> pd.Series:
-    """Column ``col`` as datetimes (all missing when absent)."""
-    if col not in frame:
-        return pd.Series(pd.NaT, index=frame.index, dtype="datetime64[ns]")
-    s = frame[col]
-    if not pd.api.types.is_datetime64_any_dtype(s):
-        s = pd.to_datetime(s, errors="coerce")
-    return s.astype("datetime64[ns]")
 
 
 def wald_ci(k: int, n: int, level: float = 0.95) -> tuple[float, float, float]:
@@ -53,7 +44,7 @@ def ninety_day_mortality(cohort_frame: pd.DataFrame, *, days: int = 90, group: s
     need = [c for c in ("baseline_date", "death_date", group) if c not in cohort_frame]
     if need:
         raise PanNetError(f"90-day mortality needs column(s) {need}.", "Pass the cohort's analysis frame.")
-    d = (_days(cohort_frame, "death_date") - _days(cohort_frame, "baseline_date")).dt.days
+    d = (date_column(cohort_frame, "death_date") - date_column(cohort_frame, "baseline_date")).dt.days
     dead = ((d >= 0) & (d <= days)).fillna(False).to_numpy(dtype=bool)
     g = cohort_frame[group].to_numpy(dtype=bool)
     rows = []
