@@ -184,6 +184,7 @@ def _percentile(values, q) -> float:
     return float(np.percentile(np.asarray(values) * 1000, q))
 
 
+@pytest.mark.slow
 def test_ten_concurrent_sessions_stay_separate(server_url):
     files = {k: _session_files(k) for k in range(1, N_SESSIONS + 1)}
     t_start = time.perf_counter()

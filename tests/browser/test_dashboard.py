@@ -57,6 +57,7 @@ def screenshot_dir(tmp_path: Path) -> Path:
     return tmp_path
 
 
+@pytest.mark.slow
 def test_every_page_renders_and_is_saved(page, tmp_path):
     folder = screenshot_dir(tmp_path)
     for slug, link, title in PAGES:
