@@ -61,10 +61,8 @@ def _cmd_run(args) -> int:
 
     from pannet_core.io import arrow_csv
 
-    # One analysis allocates millions of objects (imports, frames) and frees them by reference
-    # counting; the cycle collector's passes over them cost ~0.2 s of CPU at registry scale and
-    # find next to nothing, so it is off for the run (~10 % more peak memory) and back on after,
-    # for callers that run main() in their own process (tests).
+    # reference counting frees the run's millions of objects; the cycle collector would only scan them
+    # (back on after, for callers that run main() in their own process)
     out = _check_out(args.out)  # before any work: a bad --out costs nothing
     gc_was_on = gc.isenabled()
     gc.disable()

@@ -131,7 +131,7 @@ def apply_base_layout(fig: go.Figure, **extra: Any) -> go.Figure:
     """``fig.update_layout(**base_layout(**extra))``, with the template's validation done once per process.
 
     Assigning a template by name makes plotly copy the registered template and validate the copy
-    (about 10 ms, most of a figure's layout work, on every figure built).  Here that copy is made
+    (most of a figure's layout work, on every figure built).  Here that copy is made
     once and stored in each figure unvalidated, the way plotly stores its default template when
     it creates a figure: the figure is the same, byte for byte (``tests/test_figures.py``).
     """

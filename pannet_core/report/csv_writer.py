@@ -4,8 +4,8 @@ Text cells that a spreadsheet would run as a formula are neutralised first
 (:mod:`pannet_core.report.safe_cells`); numbers are never changed.
 
 pandas formats every cell through ``ndarray.astype(str)`` and the ``csv`` module,
-which costs ~2 µs per value; ``matched_cohort.csv`` at registry scale has millions
-of cells. Here each column is turned into a list of Python strings with one
+one Python call per value; ``matched_cohort.csv`` at registry scale has millions
+of cells (docs/benchmarks.md, "CSV writer"). Here each column is turned into a list of Python strings with one
 vectorised step per dtype (``repr`` of floats is the same shortest round-trip text
 numpy writes) and rows are joined with ``str.join``. Columns of any dtype not
 handled here make the whole frame go through pandas, so the output never differs.

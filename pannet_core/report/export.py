@@ -143,8 +143,8 @@ def _reload_in_background(k: Any) -> None:
     kaleido 1.x reloads the tab (re-parsing plotly.js) before ``calc_fig`` returns;
     the image is already made by then. Here the reload runs as a task on the
     browser's loop and the tab goes back to kaleido's queue when it is done, so
-    the next render still gets a freshly loaded tab (same images), and a single
-    export returns ~0.1-0.2 s sooner. Left alone if kaleido's internals differ.
+    the next render still gets a freshly loaded tab (same images) and a single
+    export returns sooner. Left alone if kaleido's internals differ.
     """
     orig = getattr(k, "_return_kaleido_tab", None)
     if orig is None or not asyncio.iscoroutinefunction(orig):

@@ -160,8 +160,8 @@ def results_text(doc: dict) -> str:
     """The text of ``results.json``: ``json.dumps(doc, indent=2, ensure_ascii=False, allow_nan=False)``.
 
     The same characters, faster: with ``indent`` the json module encodes in pure
-    Python, ~1.5 µs per value, and the ``pairs`` list of a registry-scale analysis
-    holds tens of thousands of ids.  Here ``pairs`` is written by :func:`_pairs_text`
+    Python, and the ``pairs`` list of a registry-scale analysis holds tens of
+    thousands of ids.  Here ``pairs`` is written by :func:`_pairs_text`
     and put in the place of a marker; any other document (or a ``pairs`` value that
     function does not handle) goes through ``json.dumps`` whole.
 

@@ -116,7 +116,7 @@ def compare_counts(table) -> tuple[float, str]:
         return _chi2_p(t), "chi-square"
     ti = np.rint(t).astype(np.int64)
     if ti.shape == (2, 2):
-        from scipy import stats  # imported only when needed: importing scipy.stats takes ~0.5-1 s
+        from scipy import stats  # imported only when needed: scipy.stats is slow to import
 
         return float(stats.fisher_exact(ti).pvalue), "fisher"
     if ti.shape[1] != 2 and ti.shape[0] == 2:
