@@ -32,7 +32,7 @@ SUFFIXES = ("csv", "xlsx", "txt", "tsv")
 
 
 def read_bytes(data: bytes, filename: str, column_map: dict | None = None,
-               dictionary: bool | None = None) -> state.TableEntry:
+               dictionary: bool | None = None, text_columns=()) -> state.TableEntry:
     """Read an uploaded CSV/XLSX into a table entry (not yet checked against the settings).
 
     Raises
@@ -48,7 +48,7 @@ def read_bytes(data: bytes, filename: str, column_map: dict | None = None,
                           "Export the registry as CSV or Excel (.xlsx) and upload that file.")
     try:
         res = reading.read_table(io.BytesIO(data), filename=filename, column_map=column_map or None,
-                                 dictionary=dictionary)
+                                 dictionary=dictionary, text_columns=text_columns)
     except PanNetError:
         raise
     except (ValueError, TypeError, KeyError, IndexError, UnicodeDecodeError, OSError) as exc:
@@ -88,7 +88,8 @@ def check_usable(entry: state.TableEntry, settings: Settings) -> None:
 
 def _read_for_settings(data: bytes, filename: str, column_map: dict | None) -> state.TableEntry:
     s = state.settings()
-    return read_bytes(data, filename, column_map, dictionary=True if s.is_pannet else None)
+    return read_bytes(data, filename, column_map, dictionary=True if s.is_pannet else None,
+                      text_columns=s.text_columns)
 
 
 def handle_upload(data: bytes, filename: str) -> bool:

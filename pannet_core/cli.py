@@ -52,7 +52,8 @@ def load_data(path: str | Path, settings=None):
 
     column_map = dict(settings.column_map) if settings is not None and settings.column_map else None
     dictionary = settings.is_pannet if settings is not None else None
-    res = read_table(Path(path), column_map=column_map, dictionary=dictionary)
+    text_columns = settings.text_columns if settings is not None else ()
+    res = read_table(Path(path), column_map=column_map, dictionary=dictionary, text_columns=text_columns)
     return res.frame
 
 

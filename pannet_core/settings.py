@@ -390,6 +390,11 @@ class Settings:
     def is_pannet(self) -> bool:
         return self.study is not None
 
+    @property
+    def text_columns(self) -> tuple[str, ...]:
+        """Columns read as text whatever they hold: the generic id column (Pan-NET ids are text by the dictionary)."""
+        return (self.columns.id,) if self.columns is not None else ()
+
     # -- JSON round trip -------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {}

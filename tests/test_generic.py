@@ -20,7 +20,7 @@ def table(**over):
 
 def test_sorted_by_numeric_id_and_converted_to_years():
     out = prepare_generic(table(), COLS)
-    assert out["patient_id"].tolist() == [1, 2, 3, 10]  # numeric, not "1, 10, 2, 3"
+    assert out["patient_id"].tolist() == ["1", "2", "3", "10"]  # text ids in numeric order, not "1, 10, 2, 3"
     assert out["time"].tolist() == pytest.approx([2.0, 0.0, 1.0, 100 / 365.25], rel=1e-15)
     assert out["treated"].tolist() == [False, True, True, False]
     assert out["event"].tolist() == [0, 1, 1, 1]
@@ -115,7 +115,7 @@ def test_missing_drop_leaves_patients_with_a_missing_category_unmatched_with_the
 
     data = _cohort_with_missing_stage()
     res = pipeline.run_analysis(_generic_settings("drop"), data)
-    missing_ids = set(data.loc[data["stage"].isna(), "pid"])
+    missing_ids = set(data.loc[data["stage"].isna(), "pid"].astype(str))  # ids are text in the analysis
     flagged = set(res.data.loc[res.data["reason"] == "missing covariate", "patient_id"])
     assert flagged == missing_ids
     assert "stage=N/A" not in set(res.balance["variable"])

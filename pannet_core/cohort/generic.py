@@ -13,6 +13,7 @@ import pandas as pd
 
 from pannet_core.errors import PanNetError
 from pannet_core.io.coding import binary_codes
+from pannet_core.io.coercion import id_text
 from pannet_core.settings import ColumnsSettings
 
 
@@ -34,7 +35,7 @@ def prepare_generic(table: pd.DataFrame, columns: ColumnsSettings) -> pd.DataFra
     if len(table) == 0:
         raise PanNetError("The data has a header but no patients.", "Upload a file with one row per patient.")
     frame = table.copy()
-    ids = frame[columns.id]
+    ids = frame[columns.id] = id_text(frame[columns.id])
     if ids.isna().any():
         rows = (np.flatnonzero(ids.isna().to_numpy()) + 1)[:5].tolist()
         raise PanNetError(f"The id column '{columns.id}' is empty in data row(s) {rows}.",

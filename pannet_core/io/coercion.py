@@ -61,14 +61,11 @@ def _via_uniques(t: pd.Series, fn) -> pd.Series:
     return pd.Series(res.array.take(codes, allow_fill=True), index=t.index, name=t.name)
 
 
-def _coerce_id(s: pd.Series, stripped: bool = False) -> pd.Series:
+def id_text(s: pd.Series, stripped: bool = False) -> pd.Series:
+    """Ids are text, compared and written as in the file (``007`` stays ``007``, long digit ids stay whole)."""
     if pd.api.types.is_integer_dtype(s):
-        return s.astype("Int64")
-    t = _text(s, stripped)
-    present = t.dropna()
-    if len(present) and present.str.fullmatch(r"[+-]?\d{1,15}").all():
-        return pd.to_numeric(t).astype("Int64")
-    return t
+        return s.map(lambda v: v if pd.isna(v) else str(int(v))).astype("str")
+    return _text(s, stripped)
 
 
 def _unit_strip(t: pd.Series, unit: str) -> pd.Series:
@@ -282,7 +279,7 @@ def coerce_frame(frame: pd.DataFrame, stripped: bool) -> tuple[pd.DataFrame, lis
         if f is None:
             return s, []
         if f.type == "id":
-            return _coerce_id(s, stripped), []
+            return id_text(s, stripped), []
         if f.type == "text":
             return _text(s, stripped), []
         if f.type in ("number", "integer"):

@@ -131,8 +131,13 @@ def _as_numbers(s: pd.Series, decimal_comma: bool) -> pd.Series | None:
     return full
 
 
-def type_raw_columns(body: pd.DataFrame, decimal_comma: bool) -> pd.DataFrame:
+def type_raw_columns(body: pd.DataFrame, decimal_comma: bool, keep_text=()) -> pd.DataFrame:
+    """Columns whose every cell is a number as numbers; the ``keep_text`` columns (ids) stay text."""
+    keep_text = set(keep_text)
+
     def one(c):
+        if c in keep_text:
+            return body[c]
         num = _as_numbers(body[c], decimal_comma)
         return num if num is not None else body[c]
 

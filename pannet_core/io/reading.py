@@ -45,7 +45,7 @@ class ReadResult:
         The table as read ("raw but typed"): every row of the file, dictionary
         columns renamed to canonical names and converted to their types
         (dates ``datetime64[ns]``, yes/no ``boolean``, numbers ``float64``,
-        categories canonical text, ids ``Int64`` when all are whole numbers);
+        categories canonical text, ids text exactly as written);
         other columns as read (numbers as numbers, everything else text).
         Values that could not be converted are missing here and listed in
         ``problems`` (also kept in ``frame.attrs["pannet_problems"]`` so that
@@ -76,7 +76,7 @@ class ReadResult:
 # ---------------------------------------------------------------------------
 # public
 def read_table(source: Any, filename: str | None = None, column_map: dict | None = None, *,
-               dictionary: bool | None = None) -> ReadResult:
+               dictionary: bool | None = None, text_columns=()) -> ReadResult:
     """Read a CSV or Excel patient table.
 
     Parameters
@@ -89,6 +89,9 @@ def read_table(source: Any, filename: str | None = None, column_map: dict | None
         path's or upload's name).
     column_map : dict, optional
         File header -> dictionary name; overrides the synonyms.
+    text_columns : iterable of str, optional
+        Headers read as text whatever they hold (the id column of a generic
+        ``columns`` block; the dictionary's ``patient_id`` always is).
     dictionary : bool, optional
         ``True`` to read as a Pan-NET registry (rename and type dictionary
         columns), ``False`` to read as a generic table (headers and values
@@ -137,8 +140,9 @@ def read_table(source: Any, filename: str | None = None, column_map: dict | None
     if len(body) == 0:
         raise PanNetError(f"{name} has column headers but no data rows.",
                           "Add one row per patient under the header row.")
-    raw = type_raw_columns(body, decimal_comma)
     mapping, unmapped, is_dict = map_headers(names, column_map, dictionary, notes)
+    ids = {h for h, canon in mapping.items() if canon == "patient_id"} if is_dict else set()
+    raw = type_raw_columns(body, decimal_comma, keep_text=ids | set(text_columns))
     if not is_dict:
         frame = raw.copy()
         frame.attrs[PROBLEMS_ATTR] = []
