@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import datetime as _dt
 import io
+import posixpath
+import re
 import zipfile
 from typing import Any
 
@@ -12,8 +14,82 @@ import pandas as pd
 from pannet_core.errors import PanNetError
 from pannet_core.io.schema import canonical_column
 
+MAX_UNCOMPRESSED = 400 * 2**20  # bytes a workbook may expand to: a registry export is far smaller
+MAX_ROWS = 300_000               # rows of one sheet; larger tables travel better as CSV
+_CHUNK = 1 << 20
+_DIMENSION = re.compile(rb'<dimension ref="[A-Z]+\d+:[A-Z]+(\d+)"')
+_MERGED = re.compile(rb'<mergeCell ref="([A-Z]+\d+:[A-Z]+\d+)"')
+# a formula cell whose cached result is missing or empty: Excel never computed it
+_NO_RESULT = re.compile(rb'<c r="([A-Z]+\d+)"[^>]*>(?:<f[^>]*/>|<f[^>]*>[^<]*</f>)(?:<v\s*/>|<v></v>)?</c>')
+_SHEET = re.compile(rb'<sheet [^>]*?name="([^"]*)"[^>]*?r:id="([^"]*)"')
+_TARGET = re.compile(rb'<Relationship [^>]*?Target="([^"]*)"[^>]*?Id="([^"]*)"|'
+                     rb'<Relationship [^>]*?Id="([^"]*)"[^>]*?Target="([^"]*)"')
 
-# Excel
+
+def _sheet_paths(z: zipfile.ZipFile) -> dict[str, str]:
+    """Sheet title -> path of its XML part in the archive."""
+    try:
+        rels = z.read("xl/_rels/workbook.xml.rels")
+        book = z.read("xl/workbook.xml")
+    except KeyError:
+        return {}
+    targets = {}
+    for m in _TARGET.finditer(rels):
+        target, rid = (m.group(1), m.group(2)) if m.group(1) else (m.group(4), m.group(3))
+        path = target.decode("utf-8", "replace")
+        targets[rid.decode()] = path.lstrip("/") if path.startswith("/") else posixpath.normpath("xl/" + path)
+    from html import unescape
+    return {unescape(name.decode("utf-8", "replace")): targets[rid.decode()]
+            for name, rid in _SHEET.findall(book) if rid.decode() in targets}
+
+
+def _scan_sheet(z: zipfile.ZipFile, path: str) -> tuple[int | None, list[str], list[str]]:
+    """The sheet's declared last row, its merged ranges and its formula cells without a result (streamed)."""
+    last_row, merged, no_result = None, {}, {}
+    tail = b""
+    with z.open(path) as fh:
+        while chunk := fh.read(_CHUNK):
+            buf = tail + chunk
+            if last_row is None and (m := _DIMENSION.search(buf[:8192])):
+                last_row = int(m.group(1))
+                if last_row > MAX_ROWS:
+                    break
+            merged.update(dict.fromkeys(r.decode() for r in _MERGED.findall(buf)))
+            if len(no_result) < 20:
+                no_result.update(dict.fromkeys(r.decode() for r in _NO_RESULT.findall(buf)))
+            tail = buf[-4096:]  # a tag cut at the chunk's end is whole in the next buffer
+    return last_row, sorted(merged), list(no_result)
+
+
+def _check_workbook(z: zipfile.ZipFile, name: str, notes: list[str]) -> None:
+    """Refuse a workbook that would expand beyond the bounds, before any parsing; name what a table loses."""
+    size = sum(i.file_size for i in z.infolist())
+    if size > MAX_UNCOMPRESSED:
+        raise PanNetError(f"{name} expands to {size / 2**20:,.0f} MB when unpacked, more than the "
+                          f"{MAX_UNCOMPRESSED // 2**20} MB a registry workbook may take.",
+                          "Save the patient table as CSV and upload that, or remove sheets and formatting "
+                          "that are not the table.")
+    for title, path in _sheet_paths(z).items():
+        if path not in z.namelist():
+            continue
+        last_row, merged, no_result = _scan_sheet(z, path)
+        if last_row is not None and last_row > MAX_ROWS:
+            raise PanNetError(f"Sheet {title!r} of {name} has {last_row:,} rows, more than the {MAX_ROWS:,} "
+                              "a workbook may hold here.",
+                              "Save the patient table as CSV (no row limit) and upload that file.")
+        if merged:
+            shown = ", ".join(merged[:10]) + (" ..." if len(merged) > 10 else "")
+            notes.append(f"Sheet {title!r} has merged cells ({shown}): only the first cell of each merged range "
+                         "holds the value; the others are read as empty. Unmerge them in Excel and fill in "
+                         "every row if those cells belong to more than one patient.")
+        if no_result:
+            shown = ", ".join(no_result[:10]) + (" ..." if len(no_result) > 10 else "")
+            raise PanNetError(f"Sheet {title!r} of {name} has formulas that were never calculated ({shown}): "
+                              "the file holds the formula but no value.",
+                              "Open and save the file in Excel first (Excel stores the calculated values), "
+                              "then upload it again.")
+
+
 def _excel_cell(v: Any) -> Any:
     if v is None:
         return None
@@ -47,11 +123,19 @@ def parse_xlsx(data: bytes, name: str, notes: list[str]) -> tuple[list[str], pd.
         raise PanNetError(f"{name} is {kind}, not an Excel workbook.",
                           "Upload the patient table as .xlsx or CSV.")
     try:
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
+            _check_workbook(z, name, notes)
         wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
         sheets = []
         for ws in wb.worksheets:
-            rows = [[_excel_cell(v) for v in row] for row in ws.iter_rows(values_only=True)]
-            rows = [r for r in rows if any(c is not None and str(c).strip() for c in r)]
+            rows = []
+            for k, row in enumerate(ws.iter_rows(values_only=True)):
+                if k > MAX_ROWS:  # a sheet without a truthful <dimension>
+                    raise PanNetError(f"Sheet {ws.title!r} of {name} has more than {MAX_ROWS:,} rows.",
+                                      "Save the patient table as CSV (no row limit) and upload that file.")
+                cells = [_excel_cell(v) for v in row]
+                if any(c is not None and str(c).strip() for c in cells):
+                    rows.append(cells)
             sheets.append((ws.title, rows))
         wb.close()
     except PanNetError:
