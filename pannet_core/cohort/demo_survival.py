@@ -1,36 +1,42 @@
 """Survival and progression of the demo's included patients, built to seed 000's published figures.
 
-The targets are the table below (seed 000's Results).  They are reached by construction, not by
+The targets are the tables below (seed 000's Results).  They are reached by construction, not by
 trying random seeds:
 
 * **Pairs first.**  Matching depends only on the covariates, which Table 1 fixes, so the pairs are
   known before any outcome exists: :func:`matched_pairs` runs the ``primary_tumour_resection``
   preset's own propensity model and matching on them.
 * **Nested layers.**  Outcomes are built for the patients of :data:`LAYERS` in turn, each layer
-  adding patients to the previous one: ``sensitivity`` (the matched pairs without a liver
+  adding patients to the previous ones: ``sensitivity`` (the matched pairs without a liver
   resection), ``matched`` (plus the pairs holding one of the 15 + 4 liver resections) and ``all``
   (plus the unmatched patients).  The targets of a layer are those of the union.
 * **Tracking a target curve** (:func:`track`).  Each arm of a layer has a target cumulative hazard
-  through its published points (median, 5-year survival).  The arm's patients are walked through
-  in time; the next death is placed where the target falls half a Kaplan-Meier step below the
-  current estimate (patients fixed by earlier layers included), on a patient drawn among those
-  still at risk with probability proportional to ``exp(risk)`` (older patients, more liver
-  metastases ... die first, as under proportional hazards).  A patient whose potential follow-up
-  ends first (the cut-off, or an earlier loss to follow-up) is censored there.  So the estimate
-  crosses the target at every step and the median and 5-year survival land within about one
-  step of the published ones.
-* **Log-rank P** is not fixed by the points: the curves are piecewise linear in ``t ** gamma``
-  (resected ``gamma = exp(theta)``, not resected ``exp(-theta)``; a larger ``theta`` separates
-  them earlier) and ``theta`` is found by bisection for the published P (:func:`tuned_layer`).
-* **Deaths.**  Where a layer has a death count, the latest constructed deaths become losses to
-  follow-up on that day (or the latest censored patients die shortly before it) until it holds.
+  through its published points (median, 5-year survival; the published interquartile ranges
+  shape the ``all`` curves).  The arm's patients are walked through in time; the next death is
+  placed where the target falls half a Kaplan-Meier step below the current estimate, counting the
+  deaths already fixed by earlier layers in the coming :data:`LOOKAHEAD` days, on a patient drawn
+  among those still at risk with probability proportional to ``exp(risk)`` (older patients, more
+  liver metastases ... die first, as under proportional hazards).  A patient whose potential
+  follow-up ends first (the cut-off, a last visit before it, or a loss to follow-up) is censored
+  there.  When the median is an arm's last published point the step through one half is put on
+  it.  So each estimate crosses its target at every step and the medians and 5-year survival land
+  within about one step of the published ones.
+* **Log-rank P** is not fixed by the points: within each segment between points the hazard may
+  rise or fall by the factor ``exp(tilt)`` (resected ``tilt = theta``, not resected ``-theta``).
+  The signed log-rank statistic is computed over a grid of ``theta`` and the crossing of the
+  published P nearest ``theta = 0`` is refined by bisection (:func:`tuned_layer`).
+* **Deaths.**  Where a layer has a death count, patients beyond each arm's last published point
+  change, latest first: constructed deaths become losses to follow-up on that day, or censored
+  patients die a little before their last visit.
 * **Early deaths** within 90 days of baseline are set beforehand (3 resected and 5 not among the
   matched, none among the unmatched resected); no constructed death comes before day 91.
-* **Progression** (PFS = first progression or death) is built the same way on top of the
-  overall survival: a patient's death without earlier progression is a PFS event, a censored
-  patient is censored for PFS on the same day.
+* **Progression** (PFS = first progression or death) is built the same way on top of the overall
+  survival, in two layers (matched, all): a death without earlier progression is a PFS event, a
+  censored patient is censored for PFS on the same day.
 
-Times are whole days from baseline, as the pipeline computes them from dates.
+The follow-up itself (stage IV years within 2010-2019, hence the potential follow-up) is set in
+:mod:`pannet_core.cohort.demo` (``FOLLOW_UP``), tuned once so that the median follow-up and the death
+counts come out.  Times are whole days from baseline, as the pipeline computes them from dates.
 """
 from __future__ import annotations
 
@@ -66,8 +72,7 @@ FIRST_PFS_DAY = 21               # no constructed progression in the first three
 THETA_RANGE = (-3.0, 3.0)  # tilts tried: the hazard may change up to e**3-fold within a segment
 GRID = 9
 BISECTIONS = 10
-LOOKAHEAD = 730
-MEDIAN_SLACK = 183  # days  # days of fixed events the construction anticipates
+LOOKAHEAD = 730  # days of fixed events the construction anticipates
 
 
 # --------------------------------------------------------------------------- pairs
@@ -142,7 +147,8 @@ def _next_event(hazard, inverse, logkm: float, r: int, now: int, ft, fe, bts, al
     return max(float(cand[first]), float(start[first]))
 
 
-def track(points, tilt: float, fixed_t, fixed_e, bound_t, bound_e, risk, u, first_day: int):
+def track(points, tilt: float, fixed_t, fixed_e, bound_t, bound_e, risk, u, first_day: int,
+          median_day: int | None = None):
     """Times and events of the free patients of one arm so that the arm follows its target.
 
     Parameters
@@ -161,13 +167,15 @@ def track(points, tilt: float, fixed_t, fixed_e, bound_t, bound_e, risk, u, firs
         Uniform numbers, one per placed event (the draws of who dies).
     first_day : int
         No event is placed before this day.
+    median_day : int, optional
+        The step through one half is put on this day (the published median, when it is the last
+        published point: with few patients left the step would otherwise miss it by months).
 
     Returns
     -------
     t, e, placed : arrays over the free patients (``placed`` = the event was put there by tracking)
     """
     hazard, inverse = _curve(points, tilt)
-    t_median = [round(t * DAYS) for t, surv in points if surv == 50]
     fo = np.lexsort((1 - np.asarray(fixed_e), fixed_t))
     ft, fe = np.asarray(fixed_t, dtype=float)[fo], np.asarray(fixed_e)[fo]
     n = len(bound_t)
@@ -189,8 +197,8 @@ def track(points, tilt: float, fixed_t, fixed_e, bound_t, bound_e, risk, u, firs
             break
         j = bo[bi]
         te = math.ceil(_next_event(hazard, inverse, -math.log(km), r, now, ft[fi:], fe[fi:], bts, alive))
-        if t_median and km > 0.5 >= km * (1 - 1 / r) and not 0 < te - t_median[0] <= MEDIAN_SLACK:
-            te = t_median[0]  # the step through one half at the median (fixed deaths due soon may take it)
+        if median_day is not None and km > 0.5 >= km * (1 - 1 / r):
+            te = median_day
         te = max(te, first_day, now)
         cands = [(bt[j], 1 - be[j], 2), (te, 0, 1)]
         if fi < len(ft):
@@ -223,9 +231,12 @@ def _layer(targets: dict, theta: float, arms: list, first_day: int, deaths: int 
 
     out = []
     for arm, sign in zip(arms, (1, -1)):
-        points = targets[arm["name"]] + targets.get("shape", {}).get(arm["name"], ())
+        main = targets[arm["name"]]
+        last = max(main)
+        median_day = round(last[0] * DAYS) if last[1] == 50 else None
+        points = main + targets.get("shape", {}).get(arm["name"], ())
         out.append(list(track(points, sign * theta, arm["fixed_t"], arm["fixed_e"], arm["bound_t"],
-                              arm["bound_e"], arm["risk"], arm["u"], first_day)))
+                              arm["bound_e"], arm["risk"], arm["u"], first_day, median_day)))
     if deaths is not None:
         _meet_deaths(targets, out, arms, deaths, first_day)
     time = np.concatenate([np.concatenate([a["fixed_t"], o[0]]) for a, o in zip(arms, out)])
@@ -323,6 +334,8 @@ def construct(treated: np.ndarray, pair: np.ndarray, liver: np.ndarray, early_da
     thetas = dict(thetas or {})
     for li, name in enumerate(LAYERS):
         arms, rows = [], []
+        if not (layer_of == li).any():
+            continue
         for arm, grp in (("resected", treated), ("not", ~treated)):
             fixed = grp & (done | (early & (layer_of == li)))
             free = np.flatnonzero(grp & (layer_of == li) & ~early)
@@ -339,6 +352,8 @@ def construct(treated: np.ndarray, pair: np.ndarray, liver: np.ndarray, early_da
     pfs_t, pfs_e = np.zeros(n, np.int64), np.zeros(n, np.int64)
     for li, name in enumerate(("matched", "all")):
         member = (layer_of <= 1) if li == 0 else (layer_of == 2)
+        if not member.any():
+            continue
         arms, rows = [], []
         for arm, grp in (("resected", treated), ("not", ~treated)):
             free = np.flatnonzero(grp & member)
