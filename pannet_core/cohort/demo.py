@@ -90,7 +90,7 @@ _B_PROG_SG = 0.8  # extra progression hazard after resection: median PFS 1.41 vs
 #: Follow-up of the included (tuned to the published median follow-up and deaths): the stage IV year of
 #: a patient diagnosed in 2010-2019 is first + floor(span * u ** power), u uniform; per group and arm.
 FOLLOW_UP = {("matched", "resected"): (2010, 6, 1.0), ("matched", "not"): (2012, 5, 1.0),
-             ("unmatched", "resected"): (2010, 10, 1.6), ("unmatched", "not"): (2010, 10, 1.6)}
+             ("unmatched", "resected"): (2010, 10, 3.0), ("unmatched", "not"): (2010, 10, 1.6)}
 _LOST = 0.05  # lost to follow-up (after 2 years) somewhere in the second half of their potential follow-up
 _LAST_VISIT = 183  # days: the survivors' last visit comes within this long before the cut-off
 _PFS_MEDIAN = 2.4  # years, progression hazard scale before the competing death
