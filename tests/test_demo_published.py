@@ -1,7 +1,8 @@
 """The demo's follow-up and PFS against seed 000's published figures.
 
 ``test_demo.py`` checks the exact counts, median OS and 5-year OS; this file adds the median
-follow-up ("about 3.9 years") and the median PFS ("about 1.4 vs 1.6 years").
+follow-up ("about 3.9 years") and the median PFS ("about 1.4 vs 1.6 years"), with issue 17's
+tolerances; ``test_demo_survival.py`` checks every published survival figure.
 """
 from __future__ import annotations
 
@@ -26,8 +27,8 @@ def _cohort(endpoint: str):
 def test_median_observed_follow_up_is_about_the_published():
     a = _cohort("os")
     median = float(np.median(a["time"]))
-    assert abs(median - PUB["cohort"]["median_followup_years"]) <= 0.5, median   # 3.9 published
-    assert int(a["event"].sum()) == PUB["cohort"]["deaths"]
+    assert abs(median - PUB["cohort"]["median_followup_years"]) <= 0.3, median   # 3.9 published
+    assert abs(int(a["event"].sum()) - PUB["cohort"]["deaths"]) <= 3
 
 
 def test_median_pfs_is_about_the_published():
@@ -36,5 +37,5 @@ def test_median_pfs_is_about_the_published():
     sg = kaplan_meier(a["time"][tr], a["event"][tr]).median()[0]
     non = kaplan_meier(a["time"][~tr], a["event"][~tr]).median()[0]
     pub = PUB["survival_unmatched"]
-    assert abs(sg - pub["treated"]["median_pfs"]) <= 0.3, sg
-    assert abs(non - pub["control"]["median_pfs"]) <= 0.3, non
+    assert abs(sg - pub["treated"]["median_pfs"]) <= 0.25, sg
+    assert abs(non - pub["control"]["median_pfs"]) <= 0.25, non

@@ -10,7 +10,7 @@ from pannet_core.settings import CI_TYPES
 
 WHICH = ("unmatched", "matched", "sensitivity")
 # settings that change what a figure shows apart from the bands (each gets its own built figure)
-OTHERS = [dict(), dict(truncate_at_risk=1 / 3), dict(horizons=(1.0, 2.0), conf_level=0.9), dict(horizons=(10.0,))]
+OTHERS = [dict(), dict(truncate_at_risk=1 / 4), dict(horizons=(1.0, 2.0), conf_level=0.9), dict(horizons=(10.0,))]
 
 
 def _result(fitted_demo, **survival):

@@ -13,31 +13,49 @@ What one block (``n_scale=1``) reproduces exactly (seed 000, Fig. 1 / Table 1):
 * every before-matching count of Table 1 in each group (age, sex,
   functioning, calendar period, Charlson, primary size incl. N/A, number of
   liver metastases incl. N/A, extra-abdominal metastases, WHO grade);
-* 115 deaths among the 194 (by choosing the hazard scale), resection types
-  15 / 48 / 1 / 1, Clavien-Dindo >= 2 in 19 (5 Whipple, 14 distal), >= 3 in
-  14, three deaths within 90 days of resection (Clavien-Dindo 5).
+* resection types 15 / 48 / 1 / 1, Clavien-Dindo >= 2 in 19 (5 Whipple,
+  14 distal), >= 3 in 14, three deaths within 90 days of resection
+  (Clavien-Dindo 5);
+* the 50 pairs of the ``primary_tumour_resection`` preset for the default
+  seed 0 (about 50 for others).  Within each group the covariates are tied to
+  a latent "typicality" (rank correlation :data:`RHO`) so that typical
+  resected patients are young with few liver metastases, and typical
+  non-resected ones old with many: that is what makes some propensity scores
+  extreme and leaves about 50 pairs.
 
-Approximately (depends on ``seed``): median OS 7.8 vs 5.0 years, 5-year OS
-67 % vs 52 %, median follow-up 3.9 years (reverse KM), median PFS 1.4 vs
-1.6 years, about 50 pairs with the ``primary_tumour_resection`` preset.
-Within each group the covariates are tied to a latent "typicality" (rank
-correlation :data:`RHO`) so that typical resected patients are young with
-few liver metastases, and typical non-resected ones old with many: that is
-what makes some propensity scores extreme and leaves about 50 pairs.
+The published survival (seed 000's Results: deaths, median and 5-year OS
+with the matched CIs, log-rank P before and after matching, median
+follow-up, PFS, 90-day mortality, the sensitivity analysis without the
+liver-resected pairs) is reached by construction, not by choosing a seed:
+the pairs the preset forms are computed from the covariates first, then
+the outcomes are built for them and for the rest
+(:mod:`pannet_core.cohort.demo_survival`, whose tables at the top hold the
+targets).  The follow-up design is :data:`FOLLOW_UP`.
 
 The 001 variables (liver metastasis dates, liver resection / ablation dates,
 first visit, CgA, albumin, Ki-67, size of the largest metastasis ...) are
 filled in so that the ``liver_surgery_tha`` preset runs and gives a plausible
 (not the published) result.
 
-``n_scale=K`` stacks K independently drawn blocks of this structure (ids
-unique, each block exact); everything is vectorised over blocks.
+``n_scale=K`` (benchmarks) stacks K independently drawn blocks of this
+structure (ids unique; flow and Table 1 exact in each).  The first block is
+the demonstration cohort; the others get their outcomes in one layer (the
+overall targets, with the shapes tuned on the first block), without pairs.
 """
 from __future__ import annotations
+
+import functools
 
 import numpy as np
 import pandas as pd
 
+from pannet_core.cohort.demo_survival import (
+    EARLY_DAYS,
+    EARLY_DEATHS,
+    LIVER_RESECTED,
+    construct,
+    matched_pairs,
+)
 from pannet_core.errors import PanNetError
 
 N_BLOCK = 733
@@ -63,7 +81,6 @@ TABLE1_000 = {
     "extra_abdominal_mets": (("yes", "no"), (3, 62), (12, 117)),
     "who_grade": (("G1", "G2"), (25, 40), (38, 91)),
 }
-DEATHS_000 = 115
 RESECTION_TYPES = (("pancreaticoduodenectomy", 15), ("distal", 48), ("central", 1), ("enucleation", 1))
 GRADES = ("G1", "G2", "G3", "NEC", "unknown")
 HEREDITARY = ("sporadic", "MEN1", "VHL", "suspected")
@@ -75,12 +92,14 @@ _B_LM = np.array([0.0, 0.15, 0.3, 0.15])
 _B_CH = np.array([0.0, 0.2, 0.4])
 _B_G2 = 0.25
 _B_EXTRA = 0.2
-_B_TREAT = -0.6
 _B_PROG_SG = 0.8  # extra progression hazard after resection: median PFS 1.41 vs 1.59 y (seed: 1.4 vs 1.6)
-_YEAR_POWER = 2.5
-_LOST = 0.05
+#: Follow-up of the included (tuned to the published median follow-up and deaths): the stage IV year of
+#: a patient diagnosed in 2010-2019 is first + floor(span * u ** power), u uniform; per group and arm.
+FOLLOW_UP = {("matched", "resected"): (2010, 6, 1.0), ("matched", "not"): (2012, 5, 1.0),
+             ("unmatched", "resected"): (2010, 10, 3.0), ("unmatched", "not"): (2010, 10, 1.6)}
+_LOST = 0.05  # lost to follow-up (after 2 years) somewhere in the second half of their potential follow-up
+_LAST_VISIT = 183  # days: the survivors' last visit comes within this long before the cut-off
 _PFS_MEDIAN = 2.4  # years, progression hazard scale before the competing death
-_SHAPE = 1.4  # Weibull shape of the death hazard (rising hazard)
 
 
 def _ranks(key: np.ndarray) -> np.ndarray:
@@ -124,6 +143,20 @@ def _day(year, frac=None):
     return base + (0.0 if frac is None else frac * 365.0)
 
 
+def _covariate_frame(codes: dict) -> pd.DataFrame:
+    """The propensity covariates of :data:`TABLE1_000` from level codes (-1 = N/A), as the cohort derives
+    them: ordered categoricals, yes/no with "no" first, "N/A" last."""
+    out = {}
+    for name, (levels, _, _) in TABLE1_000.items():
+        c = codes[name]
+        labels = np.array([lv for lv in levels if lv != "N/A"] + ["N/A"], dtype=object)
+        order = ["no", "yes"] if levels[:2] == ("yes", "no") else [lv for lv in levels if lv != "N/A"]
+        if (c < 0).any():
+            order = order + ["N/A"]
+        out[name] = pd.Categorical(labels[c], categories=order, ordered=True)
+    return pd.DataFrame(out)
+
+
 def make_demo_cohort(seed: int = 0, n_scale: int = 1) -> pd.DataFrame:
     """The synthetic demonstration registry in canonical columns.
 
@@ -144,6 +177,21 @@ def make_demo_cohort(seed: int = 0, n_scale: int = 1) -> pd.DataFrame:
         raise PanNetError(f"The demo seed must be a whole number >= 0, got {seed!r}.", "Use e.g. --seed 0.")
     if not (isinstance(n_scale, (int, np.integer)) and not isinstance(n_scale, bool) and 1 <= n_scale <= 10_000):
         raise PanNetError(f"n_scale must be a whole number from 1 to 10000, got {n_scale!r}.", "Use e.g. --n-scale 1.")
+    if n_scale == 1:  # the construction tunes its curves; callers get their own copy of one build
+        frame = _one_block(int(seed))
+        out = frame.copy()
+        out.attrs = dict(frame.attrs)
+        return out
+    return _build(int(seed), int(n_scale))
+
+
+@functools.lru_cache(maxsize=8)
+def _one_block(seed: int) -> pd.DataFrame:
+    return _build(seed, 1)
+
+
+def _build(seed: int, n_scale: int) -> pd.DataFrame:
+    """:func:`make_demo_cohort` for checked arguments."""
     rng = np.random.default_rng(seed)
     K, n = int(n_scale), N_BLOCK
     cols: dict[str, np.ndarray] = {}
@@ -207,8 +255,7 @@ def make_demo_cohort(seed: int = 0, n_scale: int = 1) -> pd.DataFrame:
     functioning[:, ii] = L["functioning"] == 0
     # stage IV year: 2000-2009 uniform; 2010-2019 leaning to the early years
     y1 = rng.integers(2000, 2010, (K, len(ii)))
-    y2 = 2010 + np.floor(10 * rng.random((K, len(ii))) ** _YEAR_POWER).astype(np.int64)
-    st4_year[:, ii] = np.where(L["calendar_period"] == 0, y1, y2)
+    u_year = rng.random((K, len(ii)))  # 2010-2019: the year is set once the pairs are known (follow-up)
     ch = L["charlson_group"]
     r = rng.random((K, len(ii)))
     charlson[:, ii] = np.select([ch == 0, ch == 1], [np.where(r < 0.65, 0.0, 1.0), np.where(r < 0.6, 2.0, 3.0)],
@@ -228,7 +275,30 @@ def make_demo_cohort(seed: int = 0, n_scale: int = 1) -> pd.DataFrame:
                                 np.where((grade == 2) | (grade == 3),
                                          np.round(rng.uniform(21, 80, (K, n)), 1), np.nan)))
 
+    # ---- file order (the matching breaks ties by it) --------------------------
+    perm = np.argsort(rng.random((K, n)), axis=1)  # block row -> slot
+    row_of = np.argsort(perm, axis=1)  # slot -> block row
+
+    # ---- the preset's pairs: matching depends on the covariates only ---------
+    n_inc = N_SG + N_NON
+    treated_inc = np.arange(n_inc) < N_SG
+    pair = np.full((K, n_inc), -1, dtype=np.int64)
+    pair_slots = []  # per block: (resected slot, control slot) of each pair
+    for b in range(1):  # the first block only: the others (--n-scale) are built without pairs
+        rows = np.argsort(row_of[b, :n_inc], kind="stable")  # included slots in file order
+        t_rows, c_rows = matched_pairs(_covariate_frame({k: v[b, rows] for k, v in L.items()}), treated_inc[rows])
+        pair[b, rows[t_rows]] = pair[b, rows[c_rows]] = np.arange(len(t_rows))
+        pair_slots.append((rows[t_rows], rows[c_rows]))
+    matched_inc = pair >= 0
+
     # ---- dates ---------------------------------------------------------------
+    # stage IV year: 2000-2009 uniform; 2010-2019 within the first ``span`` years, leaning to the early ones
+    first, span, power = (np.select([matched_inc & treated_inc, matched_inc, treated_inc],
+                                    [FOLLOW_UP[("matched", "resected")][i], FOLLOW_UP[("matched", "not")][i],
+                                     FOLLOW_UP[("unmatched", "resected")][i]], FOLLOW_UP[("unmatched", "not")][i])
+                          for i in range(3))
+    y2 = first.astype(np.int64) + np.floor(span * u_year ** power).astype(np.int64)
+    st4_year[:, ii] = np.where(L["calendar_period"] == 0, y1, y2)
     st4 = _day(st4_year, rng.random((K, n)))
     # primary resection: SG after stage IV (median 0.2 y, IQR 0.0-0.6); some excluded groups too
     delay = np.interp(rng.random((K, n)), [0, .25, .5, .75, 1], [0, 0.02, 0.2, 0.6, 2.5]) * 365.25
@@ -245,35 +315,22 @@ def make_demo_cohort(seed: int = 0, n_scale: int = 1) -> pd.DataFrame:
     resected |= before
     baseline = np.where(sg, res, st4)
 
-    # ---- survival of the included --------------------------------------------
-    cut = float((CUTOFF - np.datetime64("1970-01-01", "D")).astype(np.int64))
-    admin = (cut - baseline) / 365.25  # potential follow-up (years)
-    lost = (rng.random((K, n)) < _LOST) & (admin > 2)
-    cens = np.where(lost, admin * rng.uniform(0.4, 1.0, (K, n)), admin)
-    lp = np.zeros((K, n))
-    lp[:, ii] = (_B_AGE[L["age_group"]] + _B_LM[np.where(L["liver_mets_group"] < 0, 3, L["liver_mets_group"])]
-                 + _B_CH[L["charlson_group"]] + _B_G2 * (L["who_grade"] == 1)
-                 + _B_EXTRA * (L["extra_abdominal_mets"] == 0) + _B_TREAT * sg[:, ii])
-    t0 = (rng.exponential(1.0, (K, n)) / np.exp(lp)) ** (1.0 / _SHAPE)
-
-    # SG: resection type, complications, three deaths within 90 days
+    # ---- SG: resection type, complications, three deaths within 90 days ------
     sgi = np.flatnonzero(group == 0)
     rtype = np.full((K, n), -1, dtype=np.int64)
     t_tmpl = np.repeat(np.arange(len(RESECTION_TYPES)), [c for _, c in RESECTION_TYPES])
-    perm = np.argsort(rng.random((K, N_SG)), axis=1)
-    types_sg = t_tmpl[perm]
+    types_sg = t_tmpl[np.argsort(rng.random((K, N_SG)), axis=1)]
     rtype[:, sgi] = types_sg
-    cd = np.full((K, N_SG), np.nan)
     comp = np.zeros((K, N_SG), bool)
     for tname, ncomp in ((0, 5), (1, 14)):  # 5 Whipple, 14 distal
         is_t = types_sg == tname
         key = np.where(is_t, rng.random((K, N_SG)), np.inf)
         comp |= _ranks(key) < ncomp
-    key = np.where(comp, rng.random((K, N_SG)), np.inf)
+    # the three Clavien-Dindo 5 deaths among the matched (the paper's 3 of 50 and 3 of 65)
+    key = np.where(comp, rng.random((K, N_SG)) + ~matched_inc[:, :N_SG], np.inf)
     rk = _ranks(key)  # 0..18 among the complicated
     cd = np.where(rk < 3, 5.0, np.where(rk < 14, np.where(rng.random((K, N_SG)) < 0.7, 3.0, 4.0),
                                         np.where(rk < 19, 2.0, np.where(rng.random((K, N_SG)) < 0.8, 0.0, 1.0))))
-    early = rk < 3
     clav = full(np.nan)
     clav[:, sgi] = cd
     # other resected patients: mostly uncomplicated
@@ -281,21 +338,40 @@ def make_demo_cohort(seed: int = 0, n_scale: int = 1) -> pd.DataFrame:
     clav = np.where(other_res, np.where(rng.random((K, n)) < 0.75, 0.0, rng.integers(1, 4, (K, n)).astype(float)),
                     clav)
     rtype = np.where(other_res, np.where(rng.random((K, n)) < 0.3, 0, 1), rtype)
+    early = np.zeros((K, n_inc), dtype=bool)
+    early[:, :N_SG] = rk < EARLY_DEATHS[0]
+    early |= ~treated_inc & (_ranks(np.where(matched_inc & ~treated_inc, rng.random((K, n_inc)), np.inf))
+                             < EARLY_DEATHS[1])
+    early_day = np.where(early, rng.integers(*EARLY_DAYS, (K, n_inc)), 0)
 
-    early_full = np.zeros((K, n), bool)
-    early_full[:, sgi] = early
-    t_early = rng.uniform(0.03, 0.22, (K, n))
-    # hazard scale: exactly DEATHS_000 - 3 deaths among the other included patients
-    ratio = np.where(inc & ~early_full, cens / t0, -np.inf)
-    srt = -np.sort(-ratio, axis=1)
-    d = DEATHS_000 - 3
-    m = (srt[:, d - 1] + srt[:, d]) / 2
-    t_inc = m[:, None] * t0
-    dead = inc & ((t_inc <= cens) | early_full)
-    t_inc = np.where(early_full, t_early, t_inc)
-    # no other SG death within 90 days
-    push = sg & dead & ~early_full & (t_inc * 365.25 <= 91)
-    t_inc = np.where(push, np.minimum(t_inc + 0.3, cens - 1 / 365.25), t_inc)
+    # ---- survival and progression of the included: constructed (demo_survival) ----
+    cut = int((CUTOFF - np.datetime64("1970-01-01", "D")).astype(np.int64))
+    base_day = np.floor(baseline)
+    admin = cut - base_day  # potential follow-up (days)
+    lost = (rng.random((K, n_inc)) < _LOST) & (admin[:, :n_inc] > 2 * 365.25)
+    follow = np.where(lost, np.floor(admin[:, :n_inc] * rng.uniform(0.5, 1.0, (K, n_inc))),
+                      admin[:, :n_inc] - np.floor(rng.uniform(0, _LAST_VISIT, (K, n_inc)))).astype(np.int64)
+    # liver resections among the matched (15 resected, then 4 not, in distinct pairs), drawn with weights
+    # growing with potential follow-up: a patient followed longer has more time to have one
+    liver_inc = np.zeros((K, n_inc), dtype=bool)
+    for b, (ts, cs) in enumerate(pair_slots):
+        n_t, n_c = LIVER_RESECTED
+        key = rng.random(len(ts)) ** (1 / follow[b, ts])
+        first_t = np.argsort(-key, kind="stable")[:n_t]
+        key = np.where(np.isin(np.arange(len(ts)), first_t), -1.0, rng.random(len(ts)) ** (1 / follow[b, cs]))
+        liver_inc[b, ts[first_t]] = True
+        liver_inc[b, cs[np.argsort(-key, kind="stable")[:n_c]]] = True
+    risk = (_B_AGE[L["age_group"]] + _B_LM[np.where(L["liver_mets_group"] < 0, 3, L["liver_mets_group"])]
+            + _B_CH[L["charlson_group"]] + _B_G2 * (L["who_grade"] == 1) + _B_EXTRA * (L["extra_abdominal_mets"] == 0))
+    os_days = np.zeros((K, n_inc), dtype=np.int64)
+    os_ev = np.zeros((K, n_inc), dtype=bool)
+    prog_days = np.full((K, n_inc), -1, dtype=np.int64)
+    thetas = None
+    for b in range(K):  # the shapes tuned on the first block serve the others (--n-scale)
+        os_days[b], ev, prog_days[b], thetas = construct(
+            treated_inc, pair[b], liver_inc[b], early_day[b], follow[b], risk[b],
+            np.random.default_rng([seed, b]), thetas)
+        os_ev[b] = ev == 1
 
     # ---- survival of the excluded (from stage IV) ----------------------------
     med = np.where((grade == 2) | (grade == 3), 2.0, 6.0)
@@ -309,23 +385,25 @@ def make_demo_cohort(seed: int = 0, n_scale: int = 1) -> pd.DataFrame:
     # an excluded patient resected after stage IV lives at least until the resection
     t_exc = np.where(resected & ~before & ~inc, np.nan_to_num(res - st4) / 365.25 + t_exc, t_exc)
     cens_exc = (cut - st4) / 365.25
-    dead = np.where(inc, dead, t_exc <= cens_exc)
-    time = np.where(inc, np.where(dead, t_inc, cens), np.minimum(t_exc, cens_exc))
-    start = np.where(inc, baseline, st4)
-    end = start + np.maximum(np.round(time * 365.25), 1.0)
+    dead = t_exc <= cens_exc
+    start = np.where(inc, base_day, st4)
+    end = start + np.maximum(np.round(np.minimum(t_exc, cens_exc) * 365.25), 1.0)
     # rounding to whole days must not put death or last follow-up before the resection (large --n-scale)
     end = np.where(resected & ~inc & np.isfinite(res), np.maximum(end, np.nan_to_num(res)), end)
+    dead[:, :n_inc] = os_ev
+    end[:, :n_inc] = base_day[:, :n_inc] + os_days
     death = np.where(dead, end, np.nan)
     last_fu = end.copy()
     nofu = G == 9
     death = np.where(nofu, np.nan, death)
     last_fu = np.where(nofu, np.nan, last_fu)
 
-    # progression: competing with death; SG a little earlier (seed: 1.4 vs 1.6 y)
-    p_rate = np.log(2) / _PFS_MEDIAN * np.exp(0.3 * lp - 0.3 * _B_TREAT * sg + _B_PROG_SG * sg)
+    # progression of the excluded: competing with death
+    p_rate = np.log(2) / _PFS_MEDIAN * np.exp(_B_PROG_SG * resected)
     t_prog = rng.exponential(1.0, (K, n)) / p_rate
     has_prog = t_prog * 365.25 < (end - start) - 1
     prog = np.where(has_prog & ~nofu, start + np.maximum(np.round(t_prog * 365.25), 1.0), np.nan)
+    prog[:, :n_inc] = np.where(prog_days >= 0, base_day[:, :n_inc] + prog_days, np.nan)
 
     # liver surgery dates: after the primary resection (or stage IV), before the end of follow-up
     room = end - np.where(resected, np.maximum(res, st4), st4)
@@ -333,14 +411,15 @@ def make_demo_cohort(seed: int = 0, n_scale: int = 1) -> pd.DataFrame:
         rng.random((K, n)) < 0.5, 0.0, np.floor(np.clip(room - 2, 0, None) * rng.uniform(0, 0.3, (K, n))))
     ls_day = np.where(nofu, st4, ls_day)
     kind = rng.random((K, n))
-    liver_res = np.where(liver_surg & (kind < 0.7), ls_day, np.nan)
-    liver_abl = np.where(liver_surg & (kind > 0.4), ls_day + np.where(kind < 0.7, 0.0, 0.0), np.nan)
+    has_res = liver_surg & (kind < 0.7)
+    has_res[:, :n_inc] = np.where(matched_inc, liver_inc, has_res[:, :n_inc])  # exactly 15 + 4 among the matched
+    liver_res = np.where(has_res, ls_day, np.nan)
+    liver_abl = np.where(liver_surg & (kind > 0.4), ls_day, np.nan)
     liver_mets_date = np.where(liver_mets, st4, np.nan)
     first_visit = st4 + np.floor(rng.uniform(-40, 60, (K, n)))
     first_visit = np.where(np.isfinite(last_fu), np.minimum(first_visit, np.fmax(st4, last_fu - 1)), first_visit)
 
-    # ---- assemble, shuffle rows within each block ----------------------------
-    perm = np.argsort(rng.random((K, n)), axis=1)
+    # ---- assemble, rows within each block in file order -----------------------
     flat = (np.arange(K)[:, None] * n + perm).reshape(-1)
     take = lambda a: np.asarray(a).reshape(-1)[flat]  # noqa: E731
     centre = np.argsort(rng.random((K, n)), axis=1).reshape(-1)
