@@ -1,7 +1,7 @@
 """The demo's follow-up and PFS against seed 000's published figures.
 
 ``test_demo.py`` checks the exact counts, median OS and 5-year OS; this file adds the median
-follow-up ("about 3.9 years") and the median PFS ("about 1.4 vs 1.6 years"), with issue 17's
+follow-up ("about 3.9 years") and the median PFS ("about 1.4 vs 1.6 years"), with the published
 tolerances; ``test_demo_survival.py`` checks every published survival figure.
 """
 from __future__ import annotations

@@ -1,8 +1,8 @@
-"""Issue 17: the demo reproduces seed 000's published survival, with the issue's tolerances.
+"""The demo reproduces seed 000's published survival, with the issue's tolerances.
 
 The figures come from the pipeline itself (``run_analysis`` with the ``primary_tumour_resection``
 preset: plain CIs, cut-off 2019-12-31), for OS and, with the endpoint switched, for PFS.  The
-published values are in ``tests/data/seed000_published.json``; the tolerances are the issue's.
+published values are in ``tests/data/seed000_published.json``; the tolerances are those a tumour board would not notice.
 """
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ PUB = json.loads((Path(__file__).parent / "data" / "seed000_published.json").rea
 UNM, MAT = PUB["survival_unmatched"], PUB["survival_matched"]
 SENS = PUB["sensitivity_matched_without_liver_resection"]
 
-#: (figure, published, tolerance) - the table of issue 17
+#: (figure, published, tolerance): seed 000's survival results
 TARGETS = [
     ("unmatched deaths", PUB["cohort"]["deaths"], 3),
     ("unmatched median OS treated", UNM["treated"]["median_os"], 0.5),
@@ -69,7 +69,7 @@ def _km(comparison, prefix: str, horizon: str, out: dict) -> None:
 
 
 def figures(seed: int) -> dict:
-    """Every figure of the issue's table as the pipeline computes it on the demo of ``seed``."""
+    """Every published survival figure as the pipeline computes it on the demo of ``seed``."""
     s = load_preset("primary_tumour_resection")
     demo = make_demo_cohort(seed=seed)
     os_, pfs = run_analysis(s, demo), run_analysis(s.with_values("study", endpoint="pfs"), demo)
@@ -142,7 +142,7 @@ OTHER = 2
 
 def test_another_seed_same_table1_and_flow_survival_near():
     """Another seed: another cohort, the same flow and Table 1, survival near the targets
-    (twice the issue's tolerances; the default seed meets them exactly as published)."""
+    (twice the tolerances; the default seed meets them exactly as published)."""
     s = load_preset("primary_tumour_resection")
     other = make_demo_cohort(seed=OTHER)
     assert not other["stage4_date"].equals(make_demo_cohort(seed=0)["stage4_date"])
