@@ -1,4 +1,4 @@
-"""The demo reproduces seed 000's published survival, with the issue's tolerances.
+"""The demo reproduces seed 000's published survival, within set tolerances.
 
 The figures come from the pipeline itself (``run_analysis`` with the ``primary_tumour_resection``
 preset: plain CIs, cut-off 2019-12-31), for OS and, with the endpoint switched, for PFS.  The

@@ -49,13 +49,7 @@ import functools
 import numpy as np
 import pandas as pd
 
-from pannet_core.cohort.demo_survival import (
-    EARLY_DAYS,
-    EARLY_DEATHS,
-    LIVER_RESECTED,
-    construct,
-    matched_pairs,
-)
+from pannet_core.cohort.demo_survival import EARLY_DAYS, EARLY_DEATHS, LIVER_RESECTED, construct, matched_pairs
 from pannet_core.errors import PanNetError
 
 N_BLOCK = 733
