@@ -188,7 +188,6 @@ def _build(seed: int, n_scale: int) -> pd.DataFrame:
     """:func:`make_demo_cohort` for checked arguments."""
     rng = np.random.default_rng(seed)
     K, n = int(n_scale), N_BLOCK
-    cols: dict[str, np.ndarray] = {}
 
     # ---- slot groups ---------------------------------------------------------
     group_sizes = [N_SG, N_NON] + [c for _, c in EXCLUSIONS]
@@ -425,8 +424,10 @@ def _build(seed: int, n_scale: int) -> pd.DataFrame:
     cga = np.round(rng.lognormal(np.log(1.8), 1.0, (K, n)), 2)
     cga = np.where(rng.random((K, n)) < 0.1, np.nan, cga)
     albumin = np.where(rng.random((K, n)) < 0.1, np.nan, np.round(rng.normal(38, 5, (K, n)), 0))
-    met_max = np.where(liver_mets & (rng.random((K, n)) > 0.2), np.minimum(np.round(rng.lognormal(np.log(2.5), 0.9, (K, n)), 1), 50.0),
-                       np.nan)  # capped at the dictionary maximum (50 cm) so that large --n-scale files validate
+    # capped at the dictionary maximum (50 cm) so that large --n-scale files validate
+    measured = liver_mets & (rng.random((K, n)) > 0.2)
+    met_size = np.minimum(np.round(rng.lognormal(np.log(2.5), 0.9, (K, n)), 1), 50.0)
+    met_max = np.where(measured, met_size, np.nan)
     synd = np.where(functioning, rng.integers(1, 6, (K, n)), 0)
     yes = lambda p: rng.random((K, n)) < p  # noqa: E731
 
