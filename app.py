@@ -10,7 +10,11 @@ configure()  # one BLAS thread and Arrow's system memory pool, before pandas loa
 
 import streamlit as st  # noqa: E402
 
-st.set_page_config(layout="wide", page_title="PanNET Board", page_icon=":material/monitoring:")
+from pathlib import Path  # noqa: E402
+
+# a local favicon: a :material: one would be fetched from a font CDN on every page load
+st.set_page_config(layout="wide", page_title="PanNET Board",
+                   page_icon=str(Path(__file__).parent / "board" / "assets" / "favicon.png"))
 
 from board import auth, profile, sidebar, state, style  # noqa: E402  (set_page_config must come first)
 

@@ -141,3 +141,25 @@ def test_report_png_download(page, tmp_path):
     w, h = figures_style.export_size(figures.summary_slide(result))
     assert (width, height) == (2 * w, 2 * h)
     assert path.stat().st_size > 20_000  # a real picture, not an empty canvas
+
+
+def test_nothing_is_fetched_from_outside_the_machine(browser, server_url):
+    """Every request of a whole walk through the pages goes to the local server (no CDN, no fonts, no icons)."""
+    from urllib.parse import urlparse
+
+    context = browser.new_context(viewport={"width": 1280, "height": 720})
+    seen: list[str] = []
+    context.on("request", lambda r: seen.append(r.url))
+    pg = context.new_page()
+    pg.set_default_timeout(60_000)
+    try:
+        pg.goto(server_url)
+        pg.wait_for_selector("h1")
+        wait_idle(pg)
+        for _, link, title in PAGES[1:]:
+            goto(pg, link, title)
+    finally:
+        context.close()
+    outside = sorted({u for u in seen if urlparse(u).scheme in ("http", "https", "ws", "wss")
+                      and urlparse(u).hostname not in ("127.0.0.1", "localhost", "::1")})
+    assert len(seen) > 10 and not outside, outside
