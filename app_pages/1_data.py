@@ -1,7 +1,7 @@
 """Page 1 - Data: upload, presets, saved settings, column mapping, privacy check, validation."""
 import streamlit as st
 
-from board import data, state
+from board import data, fmt, state
 from board.sidebar import preset_label
 from pannet_core.errors import PanNetError
 from pannet_core.io import schema
@@ -27,7 +27,7 @@ with left:
     if injected is not None:
         data.handle_upload(injected[1], injected[0])
     if st.session_state.get(data.UPLOAD_ERROR):
-        st.error(st.session_state[data.UPLOAD_ERROR], icon=":material/error:")
+        st.error(fmt.md_text(st.session_state[data.UPLOAD_ERROR]), icon=":material/error:")
     entry = state.table()
     if entry is not None and not entry.is_demo:
         st.button("Use the synthetic demonstration cohort instead", on_click=data.use_demo)
@@ -62,7 +62,7 @@ with right:
     if injected is not None:
         data.handle_settings_upload(injected[1], injected[0])
     if st.session_state.get(data.SETTINGS_ERROR):
-        st.error(st.session_state[data.SETTINGS_ERROR] + " The current settings are unchanged.",
+        st.error(fmt.md_text(st.session_state[data.SETTINGS_ERROR] + " The current settings are unchanged."),
                  icon=":material/error:")
     st.download_button("Save current settings (JSON)", state.settings().to_json(), file_name="pannet_settings.json",
                        mime="application/json", on_click="ignore", icon=":material/save:")
@@ -97,28 +97,28 @@ if mapping_for.unmapped:
     choices = {}
     cols = st.columns(3)
     if rejected is not None:
-        st.caption(f"Headers of the file that was not loaded ({rejected.filename}).")
+        st.caption(f"Headers of the file that was not loaded ({fmt.md_text(rejected.filename)}).")
     for i, header in enumerate(mapping_for.unmapped):
-        choices[header] = cols[i % 3].selectbox(f"'{header}'", [""] + fields, key=f"w.map.{header}",
+        choices[header] = cols[i % 3].selectbox(f"'{fmt.md_text(header)}'", [""] + fields, key=f"w.map.{header}",
                                                 format_func=lambda v: v or "(ignore)")
     if st.button("Apply mapping", icon=":material/link:"):
         if data.apply_column_map(choices):
             st.rerun()
-        st.error(st.session_state.get(data.UPLOAD_ERROR, "The mapping could not be applied."))
+        st.error(fmt.md_text(st.session_state.get(data.UPLOAD_ERROR, "The mapping could not be applied.")))
 for note in entry.notes:
-    st.caption(note)
+    st.caption(fmt.md_text(note))
 
 # ------------------------------------------------------------------ validation
 st.subheader("Validation report")
 checked = rejected if rejected is not None else entry
 if rejected is not None:
-    st.caption(f"Of the file that was **not** loaded: {rejected.filename}. The analysis still uses "
-               f"{'the synthetic demonstration cohort' if entry.is_demo else entry.filename}.")
+    st.caption(f"Of the file that was **not** loaded: {fmt.md_text(rejected.filename)}. The analysis still uses "
+               f"{'the synthetic demonstration cohort' if entry.is_demo else fmt.md_text(entry.filename)}.")
 try:
     problems = data.validation_problems(state.settings().to_json(), checked.fingerprint, checked.frame,
                                         state.settings())
 except PanNetError as exc:
-    st.error(exc.message)
+    st.error(fmt.md_text(exc.message))
 else:
     n_err = int((problems["severity"] == "error").sum())
     n_warn = len(problems) - n_err

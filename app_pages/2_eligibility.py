@@ -1,7 +1,7 @@
 """Page 2 - Eligibility: every criterion switchable and editable, live CONSORT flow, excluded patients."""
 import streamlit as st
 
-from board import cached, figs, state
+from board import cached, figs, fmt, state
 from pannet_core import figures
 from pannet_core.cohort import eligibility
 from pannet_core.io import schema
@@ -57,7 +57,7 @@ def _param_widget(i: int, rule: Rule, spec: dict, container) -> None:
 def _rule_box(i: int, rule: Rule) -> None:
     spec = catalogue.get(rule.name)
     if spec is None:
-        st.warning(f"Unknown criterion {rule.name!r} in the settings.")
+        st.warning(f"Unknown criterion {fmt.md_text(repr(rule.name))} in the settings.")
         return
     box = st.container(border=True)
     state.control(box.toggle, f"**{i + 1}. {spec['label']}**", state.key_for("eligibility", i, rule.name, "enabled"),
@@ -84,7 +84,7 @@ if unused:
 prepared, problem = cached.current_prepared()
 st.subheader("CONSORT flow")
 if prepared is None:
-    st.error(problem)
+    st.error(fmt.md_text(problem))
     st.stop()
 result, _ = cached.current_result()
 n_t = int(prepared.frame["treated"].sum())

@@ -41,7 +41,7 @@ def _matching_and_results(outputs) -> None:
     # unchanged controls are still on their way (each control is a message and a re-render).
     # Widgets change the settings in their callbacks, before the run, so the order changes nothing.
     if result is None:
-        outputs.error(problem)
+        outputs.error(fmt.md_text(problem))
     else:
         with outputs:
             _results(s, result)

@@ -65,7 +65,7 @@ for which in ("unmatched", "matched"):
 tables_box = st.container()
 cox_box = st.container() if result.cox_models is not None and len(result.cox_models.table) else None
 if result.sensitivity is not None:
-    st.subheader(f"Sensitivity analysis: {result.sensitivity.label}")
+    st.subheader(f"Sensitivity analysis: {fmt.md_text(result.sensitivity.label)}")
     figs.show(figs.sensitivity_km(result, screen=True), key="km_sens", height=figs.KM_HEIGHT)
     sens_box = st.container()
 
@@ -96,4 +96,4 @@ if result.ninety_day is not None and len(result.ninety_day):
     st.dataframe(tables.ninety_day_display(result.ninety_day, labels), hide_index=True, width="stretch")
 
 for w in result.warnings:
-    st.caption(f"Note: {w}")
+    st.caption(f"Note: {fmt.md_text(w)}")

@@ -1,7 +1,7 @@
 """Page 5 - Report: the one-slide summary and every download."""
 import streamlit as st
 
-from board import cached, state, tables
+from board import cached, fmt, state, tables
 from pannet_core.errors import PanNetError
 from pannet_core.figures import style as figures_style
 from pannet_core.report import export
@@ -19,7 +19,7 @@ if not can_render:
     try:
         export.require_browser()
     except PanNetError as exc:
-        st.warning("PNG and PDF export is switched off on this computer. " + exc.message)
+        st.warning(fmt.md_text("PNG and PDF export is switched off on this computer. " + exc.message))
 
 
 def _png(name):
@@ -42,7 +42,7 @@ if slide is not None:
         try:
             st.image(cached.png_bytes("summary_slide", key, fp, slide, w, h), width="stretch")
         except PanNetError as exc:
-            st.error(exc.message)
+            st.error(fmt.md_text(exc.message))
     else:
         st.plotly_chart(slide, width="stretch", height=int(1100 * h / w), key="summary_slide",
                         config=export.plotly_config("summary_slide", slide))

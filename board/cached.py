@@ -33,7 +33,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from board import state
+from board import fmt, state
 from pannet_core import pipeline
 from pannet_core.errors import PanNetError
 from pannet_core.report import export
@@ -142,7 +142,7 @@ def result_or_stop():
     """The current result; otherwise show the problem (``st.error``/``st.info``) and stop the page."""
     result, problem = current_result()
     if result is None:
-        st.error(problem)
+        st.error(fmt.md_text(problem))
         st.stop()
     return result
 

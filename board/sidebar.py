@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from board import cached, state
+from board import cached, fmt, state
 from pannet_core.settings import preset_names
 
 DEMO_BANNER = ("**Synthetic demonstration data** - not real patients. "
@@ -52,7 +52,7 @@ def render(*, with_counts: bool = True) -> None:
     if entry is None:
         sb.info("No data loaded yet.")
     else:
-        source = "Synthetic demo cohort" if entry.is_demo else f"Upload: {entry.filename}"
+        source = "Synthetic demo cohort" if entry.is_demo else f"Upload: {fmt.md_text(entry.filename)}"
         sb.markdown(f"**Data:** {source}  \n{len(entry.frame)} rows")
 
     s = state.settings()
@@ -74,7 +74,7 @@ def counts(result, problem: str | None) -> None:
         c1.metric("Treated", result.n_treated)
         c2.metric("Controls", result.n_control)
     elif problem:
-        sb.caption(problem)
+        sb.caption(fmt.md_text(problem))
 
 
 def _endpoint(sb) -> None:

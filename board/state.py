@@ -21,6 +21,7 @@ from typing import Any, Callable
 import pandas as pd
 import streamlit as st
 
+from board.fmt import md_text
 from pannet_core.cohort import demo
 from pannet_core.errors import PanNetError
 from pannet_core.settings import Settings, load_preset, preset_names
@@ -156,7 +157,7 @@ def flash(kind: str, text: str) -> None:
 def show_messages() -> None:
     """Show and clear the queued messages."""
     for kind, text in st.session_state.pop(MESSAGE, []):
-        getattr(st, kind)(text)
+        getattr(st, kind)(md_text(text))
 
 
 # --------------------------------------------------------------------------- table
