@@ -13,7 +13,6 @@ from pannet_core.errors import PanNetError
 from pannet_core.io.schema import canonical_column
 
 
-# Excel
 def _excel_cell(v: Any) -> Any:
     if v is None:
         return None
