@@ -26,7 +26,7 @@ from pannet_core.cohort.covariates import READS as COVARIATES_READ
 from pannet_core.cohort.eligibility import eligible_rows
 from pannet_core.cohort.timezero import READS as TIME_ZERO_READS
 from pannet_core.cohort.timezero import STEP as TIME_ZERO_STEP
-from pannet_core.cohort.timezero import build_analysis, ids_where  # noqa: F401  (re-exported)
+from pannet_core.cohort.timezero import build_analysis, ids_where
 from pannet_core.errors import PanNetError, SettingsError
 from pannet_core.io.schema import BY_NAME
 from pannet_core.io.validation import strictly_increasing

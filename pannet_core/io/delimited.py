@@ -11,15 +11,12 @@ import pandas as pd
 from pannet_core.errors import PanNetError
 from pannet_core.io import arrow_csv
 
-# CSV
-_head_lines = arrow_csv.head_lines
-
 DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "vertical bar"}
 CLEAN_HEADER_ATTR = "pannet_clean_header"  # frame.attrs key: the header row, its cells already cleaned
 
 
 def _sniff(text: str) -> str:
-    return arrow_csv.sniff_lines(_head_lines(text, arrow_csv.SNIFF_LINES))
+    return arrow_csv.sniff_lines(arrow_csv.head_lines(text, arrow_csv.SNIFF_LINES))
 
 
 def parse_csv(text: str, name: str, notes: list[str], data: bytes | None = None, whole=None
@@ -57,8 +54,6 @@ def parse_csv(text: str, name: str, notes: list[str], data: bytes | None = None,
     return header, body, delim
 
 
-_regular_text = arrow_csv.regular_text
-
 
 def _parse_csv_arrow(text: str, delim: str, data: bytes | None = None) -> pd.DataFrame | None:
     """Every cell as text with pyarrow's multi-threaded CSV reader (None: use pandas' C parser).
@@ -80,14 +75,14 @@ def _parse_csv_arrow(text: str, delim: str, data: bytes | None = None) -> pd.Dat
     pre = None
     if data is not None and text:
         # a prefetched parse exists only for these very bytes, which the prefetch found regular
-        pre = arrow_csv.take_prefetched(data, offset, delim, _head_lines(text, 1)[0].count(delim) + 1)
+        pre = arrow_csv.take_prefetched(data, offset, delim, arrow_csv.head_lines(text, 1)[0].count(delim) + 1)
     if pre is not None:
         table, header, cleaned = pre
     else:
         body_bytes = None if data is None else (data[offset:] if offset else data)
-        if not (_regular_text(text) if body_bytes is None else arrow_csv.regular_bytes(body_bytes)):
+        if not (arrow_csv.regular_text(text) if body_bytes is None else arrow_csv.regular_bytes(body_bytes)):
             return None
-        width = _head_lines(text, 1)[0].count(delim) + 1
+        width = arrow_csv.head_lines(text, 1)[0].count(delim) + 1
         raw = text.encode("utf-8") if body_bytes is None else body_bytes
         table = arrow_csv.read_strings(raw, delim, width)
         if table is None:

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from pannet_core.errors import PanNetError
-from pannet_core.io.schema import canonical_column, normalise
+from pannet_core.io.schema import PROBLEMS_ATTR, canonical_column, normalise
 
 _SAMPLE = 500          # values looked at per column
 _SHARE = 0.5           # share of non-missing values that must match a pattern
@@ -208,6 +208,6 @@ def drop_columns(frame: pd.DataFrame, columns) -> pd.DataFrame:
         raise PanNetError(f"Cannot remove column(s) {missing}: they are not in the table.",
                           f"Choose among: {', '.join(map(str, list(frame.columns)[:30]))}.")
     out = frame.drop(columns=cols).copy()
-    if "pannet_problems" in frame.attrs:  # read problems of removed columns no longer apply
-        out.attrs["pannet_problems"] = [p for p in frame.attrs["pannet_problems"] if p.column not in cols]
+    if PROBLEMS_ATTR in frame.attrs:  # read problems of removed columns no longer apply
+        out.attrs[PROBLEMS_ATTR] = [p for p in frame.attrs[PROBLEMS_ATTR] if p.column not in cols]
     return out

@@ -24,15 +24,13 @@ from typing import Any
 import pandas as pd
 
 from pannet_core.errors import PanNetError
-from pannet_core.io.arrow_csv import DELIMITERS, MISSING_MARKERS  # noqa: F401  (re-exported)
 from pannet_core.io.coercion import coerce_frame, coerce_to_schema  # noqa: F401  (coerce_to_schema re-exported)
 from pannet_core.io.delimited import CLEAN_HEADER_ATTR, parse_csv
 from pannet_core.io.excel import parse_xlsx
 from pannet_core.io.headers import clean_cells, fix_header, map_headers, rename_columns, rows_to_keep
 from pannet_core.io.raw_types import type_raw_columns
+from pannet_core.io.schema import PROBLEMS_ATTR
 from pannet_core.io.sources import decode_text, prefetched_head, source_bytes
-
-PROBLEMS_ATTR = "pannet_problems"
 
 
 @dataclass(frozen=True)

@@ -65,6 +65,10 @@ class Problem:
     severity: str = "error"
 
 
+#: ``frame.attrs`` key of the cells reading could not convert, so that validation reports them
+PROBLEMS_ATTR = "pannet_problems"
+
+
 @dataclass(frozen=True)
 class Field:
     """One column of the data dictionary.

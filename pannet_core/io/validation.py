@@ -27,8 +27,7 @@ from pannet_core.errors import PanNetError
 from pannet_core.io.coding import binary_codes
 from pannet_core.io.coercion import coerce_to_schema
 from pannet_core.io.raw_types import to_float
-from pannet_core.io.reading import PROBLEMS_ATTR
-from pannet_core.io.schema import BY_NAME, FIELDS, REQUIRED, REQUIRED_ONE_OF, Problem
+from pannet_core.io.schema import BY_NAME, FIELDS, PROBLEMS_ATTR, REQUIRED, REQUIRED_ONE_OF, Problem
 
 __all__ = ["Problem", "validate", "validation_report", "is_usable"]
 
