@@ -7,8 +7,7 @@ import pandas as pd
 import pytest
 
 from pannet_core.errors import PanNetError
-from pannet_core.stats.confounding import (e_value, outcome_is_rare, rosenbaum, rosenbaum_gamma,
-                                           rosenbaum_p)
+from pannet_core.stats.confounding import e_value, outcome_is_rare, rosenbaum, rosenbaum_gamma, rosenbaum_p
 
 HERE = Path(__file__).parent / "data" / "r_robust"
 REF = json.loads((HERE / "reference.json").read_text())

@@ -36,7 +36,7 @@ def _inputs(time, event, exposure_time) -> tuple[np.ndarray, np.ndarray, np.ndar
                      dtype=float)
     except (TypeError, ValueError):
         raise PanNetError("The exposure times are not all numbers (empty for never treated).",
-                          "Give the time from the origin to treatment in the time unit, empty when untreated.") from None
+                          "Give the time from origin to treatment in the time unit, empty if untreated.") from None
     if x.size != t.size:
         raise PanNetError(f"There are {x.size} exposure times for {t.size} patients.",
                           "Give one exposure time per patient (empty when never treated).")
@@ -229,7 +229,8 @@ def landmark_cox(time, event, exposure_time, *, landmark: float) -> dict:
     try:
         L = float(landmark)
     except (TypeError, ValueError):
-        raise PanNetError(f"The landmark {landmark!r} is not a number.", "Give the landmark in years, e.g. 0.5.") from None
+        raise PanNetError(f"The landmark {landmark!r} is not a number.",
+                          "Give the landmark in years, e.g. 0.5.") from None
     if not np.isfinite(L) or L < 0:
         raise PanNetError(f"The landmark must be a number of years >= 0, not {landmark!r}.",
                           "Give the landmark in years, e.g. 0.5.")
