@@ -123,4 +123,20 @@ ed <- data.frame(id = 1:14, time = c(5, 8, 8, 3, 10, 12, 7, 4, 9, 6, 11, 2, 8, 6
 write.csv(ed, file.path(here, "edge.csv"), row.names = FALSE, na = "")
 ref$edge <- list(time_varying = tv(ed), landmark = list(lm_fit(ed, 3)), naive = naive(ed))
 
+# ---------------------------------------------------------------- proportional hazards: cox.zph
+zph <- function(d, w = NULL, cl = NULL) {
+  d$w <- if (is.null(w)) 1 else w
+  d$cl <- if (is.null(cl)) seq_len(nrow(d)) else cl
+  # R: cox.zph(coxph(Surv(time, event) ~ group, weights = w, cluster = cl), transform = "km")$table
+  fit <- if (is.null(w)) coxph(Surv(time, event) ~ group, data = d) else
+    coxph(Surv(time, event) ~ group, data = d, weights = w, cluster = cl)
+  tab <- cox.zph(fit, transform = "km")$table
+  list(chisq = unname(tab["group", "chisq"]), df = unname(tab["group", "df"]), p = unname(tab["group", "p"]))
+}
+set.seed(99)
+vet_w <- round(runif(nrow(vet2), 0.3, 3), 2)
+write.csv(data.frame(w = vet_w), file.path(here, "veteran_weights.csv"), row.names = FALSE)
+ref$zph <- list(weighted = zph(wd, wd$w, wd$id), weighted_unweighted = zph(wd), lung = zph(lung2),
+                veteran = zph(vet2), veteran_weighted = zph(vet2, vet_w, seq_len(nrow(vet2))))
+
 writeLines(toJSON(ref, digits = NA, auto_unbox = TRUE, na = "null", pretty = TRUE), file.path(here, "reference.json"))
