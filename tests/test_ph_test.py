@@ -7,7 +7,7 @@ import pytest
 
 from pannet_core.errors import PanNetError
 from pannet_core.stats.cox import cox_zph, coxph
-from pannet_core.stats.ph_test import ph_test
+from pannet_core.stats.ph_test import ph_residuals, ph_test
 
 HERE = Path(__file__).parent / "data" / "r_robust"
 REF = json.loads((HERE / "reference.json").read_text())["zph"]
@@ -47,3 +47,15 @@ def test_cox_zph_ignores_weights_which_is_why_ph_test_exists():
 def test_ph_test_bad_input():
     with pytest.raises(PanNetError, match="0/1"):
         ph_test([1, 2, 3], [1, 1, 0], [0, 2, 1])
+
+
+@pytest.mark.parametrize("key", sorted(CASES))
+def test_ph_residuals_match_r(key):
+    """R: z <- cox.zph(fit, transform = "km"); z$time, z$x, z$y (the points of plot(z))."""
+    d, w = CASES[key]
+    got = ph_residuals(d["time"], d["event"], d["group"], weights=w)
+    ref = REF[key]
+    assert got["time"].tolist() == pytest.approx(ref["time"], rel=1e-12)
+    assert got["x"].tolist() == pytest.approx(ref["x"], rel=1e-9, abs=1e-12)
+    assert got["residual"].tolist() == pytest.approx(ref["y"], rel=1e-8)
+    assert got.attrs["beta"] == pytest.approx(ref["beta"], rel=1e-9)

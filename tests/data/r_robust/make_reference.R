@@ -130,8 +130,11 @@ zph <- function(d, w = NULL, cl = NULL) {
   # R: cox.zph(coxph(Surv(time, event) ~ group, weights = w, cluster = cl), transform = "km")$table
   fit <- if (is.null(w)) coxph(Surv(time, event) ~ group, data = d) else
     coxph(Surv(time, event) ~ group, data = d, weights = w, cluster = cl)
-  tab <- cox.zph(fit, transform = "km")$table
-  list(chisq = unname(tab["group", "chisq"]), df = unname(tab["group", "df"]), p = unname(tab["group", "p"]))
+  z <- cox.zph(fit, transform = "km")
+  tab <- z$table
+  # the plot's points: z$time, z$x (1 - S(t-)) and z$y (scaled Schoenfeld residuals)
+  list(chisq = unname(tab["group", "chisq"]), df = unname(tab["group", "df"]), p = unname(tab["group", "p"]),
+       time = z$time, x = z$x, y = unname(z$y[, 1]), beta = unname(coef(fit)))
 }
 set.seed(99)
 vet_w <- round(runif(nrow(vet2), 0.3, 3), 2)
