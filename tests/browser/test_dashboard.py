@@ -163,3 +163,28 @@ def test_nothing_is_fetched_from_outside_the_machine(browser, server_url):
     outside = sorted({u for u in seen if urlparse(u).scheme in ("http", "https", "ws", "wss")
                       and urlparse(u).hostname not in ("127.0.0.1", "localhost", "::1")})
     assert len(seen) > 10 and not outside, outside
+
+
+def test_an_upload_updates_banner_and_sidebar_at_once(browser, server_url, tmp_path):
+    """After a successful upload nothing on screen still speaks of the demo cohort, without changing page."""
+    from pannet_core.cohort.demo import make_demo_cohort
+
+    path = tmp_path / "registry_upload.csv"
+    make_demo_cohort().to_csv(path, index=False)
+    context = browser.new_context(viewport={"width": 1280, "height": 720})
+    pg = context.new_page()
+    pg.set_default_timeout(60_000)
+    try:
+        pg.goto(server_url)
+        pg.get_by_role("heading", name="Data", level=1).wait_for()
+        wait_idle(pg)
+        assert pg.get_by_text("Synthetic demo cohort", exact=False).count() > 0
+        pg.locator('[data-testid="stFileUploader"] input[type="file"]').first.set_input_files(str(path))
+        sidebar = pg.locator('[data-testid="stSidebar"]')
+        sidebar.get_by_text("registry_upload.csv", exact=False).wait_for()
+        wait_idle(pg)
+        assert sidebar.get_by_text("Synthetic demo cohort", exact=False).count() == 0
+        assert pg.get_by_text("Synthetic demonstration data", exact=False).count() == 0  # the banner went too
+        assert pg.get_by_text("Loaded registry_upload.csv", exact=False).count() == 1
+    finally:
+        context.close()
