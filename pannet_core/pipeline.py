@@ -127,6 +127,11 @@ class AnalysisResult:
         return self.n - self.n_treated
 
     @property
+    def c_statistic(self) -> float:
+        """ROC area of the propensity score over every analysed patient (CONTRACT.md ``c_statistic``)."""
+        return self.propensity.c_statistic
+
+    @property
     def n_pairs(self) -> int:
         return int(self.data.loc[self.data["treated"] & self.data["matched"]].shape[0])
 

@@ -98,3 +98,48 @@ def test_demo_patients_with_the_same_covariates_have_the_same_score():
     assert pd.Series(fit.score).groupby(keys.to_numpy()).nunique().max() == 1
     ids = prepared.frame["patient_id"].tolist()
     assert fit.score[ids.index("DEMO-0070")] == fit.score[ids.index("DEMO-0730")]
+
+
+def _pairwise_c(score: np.ndarray, treated: np.ndarray) -> float:
+    """Every treated-control pair: 1 when the treated score is higher, 1/2 on a tie."""
+    s1, s0 = score[treated][:, None], score[~treated][None, :]
+    return float(((s1 > s0).sum() + 0.5 * (s1 == s0).sum()) / (s1.size * s0.size))
+
+
+@pytest.mark.parametrize("case", ["lalonde", "pbc", "ties"])
+def test_c_statistic_is_the_pairwise_probability_with_ties_one_half(case):
+    here = ROOT / "tests" / "data" / "r_glm"
+    if case == "lalonde":
+        data = pd.read_csv(here / "lalonde.csv")
+        fit = fit_propensity(data, "treat", ["age", "educ", "race", "married", "nodegree", "re74", "re75"], ["race"])
+        t = data["treat"].to_numpy() == 1
+    elif case == "pbc":
+        data = pd.read_csv(here / "pbc_trial.csv")
+        fit = fit_propensity(data, "treat", ["age", "sex", "edema", "bili", "albumin", "chol", "stage", "hepato"],
+                             ["sex", "edema", "stage"])
+        t = data["treat"].to_numpy() == 1
+    else:  # 24 distinct scores over 5001 patients: nearly every pair of a pattern is a tie
+        data = _categorical()
+        fit = fit_propensity(data, "t", ["a", "b", "c"], ["a", "b", "c"])
+        t = data["t"].to_numpy() == 1
+    u = fit.used
+    expected = _pairwise_c(fit.score[u], t[u])
+    assert fit.c_statistic == pytest.approx(expected, abs=1e-12)
+    assert 0.5 < fit.c_statistic < 1
+    if case == "ties":  # counting ties as 0 or 1 instead would be visibly different
+        s1, s0 = fit.score[u][t[u]][:, None], fit.score[u][~t[u]][None, :]
+        assert (s1 == s0).mean() > 0.01
+
+
+def test_c_statistic_in_results_json_over_every_analysed_patient():
+    from pannet_core import pipeline
+    from pannet_core.cohort.demo import make_demo_cohort
+    from pannet_core.report.results import results_json
+    from pannet_core.settings import load_preset
+
+    result = pipeline.run_analysis(load_preset("primary_tumour_resection"), make_demo_cohort())
+    doc = results_json(result)
+    d = result.data
+    assert doc["c_statistic"] == result.c_statistic
+    assert doc["c_statistic"] == pytest.approx(_pairwise_c(d["score"].to_numpy(), d["treated"].to_numpy(bool)),
+                                               abs=1e-12)

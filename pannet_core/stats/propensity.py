@@ -40,6 +40,7 @@ import scipy.linalg.blas
 from scipy.special import expit
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import roc_auc_score
 from threadpoolctl import ThreadpoolController
 
 from pannet_core.stats.design import design_arrays, factor_levels, level_label
@@ -80,6 +81,12 @@ class PropensityFit:
         Complete cases that entered the model.
     variables : tuple of (str, str or None)
         ``(variable, level)`` for each design column.
+    c_statistic : float
+        Area under the ROC curve of the score over the patients in the model:
+        the probability that a treated patient's score exceeds a control's,
+        ties counting one half.  Near 0.5 the groups overlap well; near 1 the
+        covariates nearly separate them, and matching will leave many
+        patients without a partner.
     """
 
     coef: pd.Series
@@ -93,6 +100,7 @@ class PropensityFit:
     used: np.ndarray
     null_deviance: float = float("nan")
     variables: tuple = field(default=())
+    c_statistic: float = float("nan")
 
     @property
     def n(self) -> int:
@@ -415,4 +423,4 @@ def fit_propensity(frame: pd.DataFrame, treated, covariates: Iterable[str],
         se=pd.Series(se, index=names, name="se"),
         score=score, logit=logit, design_columns=tuple(columns), converged=converged,
         iterations=it, deviance=_deviance(y, eta_u), used=used, null_deviance=null_dev,
-        variables=tuple((v, lev) for v, lev in info))
+        variables=tuple((v, lev) for v, lev in info), c_statistic=float(roc_auc_score(y, score[used])))
