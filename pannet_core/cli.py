@@ -11,6 +11,7 @@ import os
 import shutil
 import sys
 import tempfile
+import threading
 from pathlib import Path
 
 from pannet_core.errors import PanNetError, SettingsError
@@ -72,6 +73,15 @@ def _cmd_run(args) -> int:
             gc.enable()
 
 
+def preload() -> None:
+    """Import scikit-learn (the propensity fit's solver; a slow import) while the main thread reads the data."""
+    try:
+        import sklearn.linear_model  # noqa: F401
+        import sklearn.metrics  # noqa: F401
+    except Exception:  # noqa: BLE001 - the fit imports it again and reports any problem there
+        pass
+
+
 def _run(args) -> int:
     from concurrent.futures import ThreadPoolExecutor
 
@@ -82,6 +92,7 @@ def _run(args) -> int:
     from pannet_core.settings import Settings
 
     settings = Settings.load(args.settings)
+    threading.Thread(target=preload, daemon=True).start()
     table = load_data(args.data, settings)
     _require_usable(table, settings, args.data, args.settings)
     export = None

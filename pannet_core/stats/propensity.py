@@ -38,9 +38,6 @@ import pandas as pd
 import scipy.linalg
 import scipy.linalg.blas
 from scipy.special import expit
-from sklearn.exceptions import ConvergenceWarning
-from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import roc_auc_score
 from threadpoolctl import ThreadpoolController
 
 from pannet_core.stats.design import design_arrays, factor_levels, level_label
@@ -288,6 +285,11 @@ def _newton_fit(X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, int, bool]:
     (iteration limit, failed line search with its fallback to a first-order solver) means the optimum
     was not reached to that precision, which here is almost always separation.
     """
+    # imported here, not at the top: scikit-learn loads scipy.stats, a slow import that the command
+    # line runs on a second thread while it reads the data file (cli.preload)
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.linear_model import LogisticRegression
+
     model = LogisticRegression(C=np.inf, solver="newton-cholesky", tol=_TOL, max_iter=_MAX_ITER,
                                fit_intercept=True)
     with warnings.catch_warnings(record=True) as caught, _one_blas_thread():
@@ -297,6 +299,13 @@ def _newton_fit(X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, int, bool]:
                         for w in caught)
     beta = np.concatenate([model.intercept_, model.coef_[0]])
     return beta, int(model.n_iter_[0]), converged and bool(np.all(np.isfinite(beta)))
+
+
+def _c_statistic(y: np.ndarray, score: np.ndarray) -> float:
+    """Area under the ROC curve: P(treated score > control score), ties one half."""
+    from sklearn.metrics import roc_auc_score
+
+    return float(roc_auc_score(y, score))
 
 
 def _linear_predictor(X: np.ndarray, coef: np.ndarray) -> np.ndarray:
@@ -423,4 +432,4 @@ def fit_propensity(frame: pd.DataFrame, treated, covariates: Iterable[str],
         se=pd.Series(se, index=names, name="se"),
         score=score, logit=logit, design_columns=tuple(columns), converged=converged,
         iterations=it, deviance=_deviance(y, eta_u), used=used, null_deviance=null_dev,
-        variables=tuple((v, lev) for v, lev in info), c_statistic=float(roc_auc_score(y, score[used])))
+        variables=tuple((v, lev) for v, lev in info), c_statistic=_c_statistic(y, score[used]))
