@@ -8,9 +8,9 @@ from pannet_core.runtime import configure
 
 configure()  # one BLAS thread and Arrow's system memory pool, before pandas loads numpy and pyarrow
 
-import streamlit as st  # noqa: E402
-
 from pathlib import Path  # noqa: E402
+
+import streamlit as st  # noqa: E402
 
 # a local favicon: a :material: one would be fetched from a font CDN on every page load
 st.set_page_config(layout="wide", page_title="PanNET Board",

@@ -22,7 +22,7 @@ import pandas as pd
 import streamlit as st
 
 from board.fmt import md_text
-from pannet_core.cohort import demo
+from pannet_core import demo
 from pannet_core.errors import PanNetError
 from pannet_core.settings import Settings, load_preset, preset_names
 

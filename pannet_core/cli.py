@@ -15,6 +15,7 @@ import shutil
 import signal
 import sys
 import tempfile
+import threading
 from pathlib import Path
 
 from pannet_core.errors import PanNetError, SettingsError
@@ -78,6 +79,15 @@ def _cmd_run(args) -> int:
             gc.enable()
 
 
+def preload() -> None:
+    """Import scikit-learn (the propensity fit's solver; a slow import) while the main thread reads the data."""
+    try:
+        import sklearn.linear_model  # noqa: F401
+        import sklearn.metrics  # noqa: F401
+    except Exception:  # noqa: BLE001 - the fit imports it again and reports any problem there
+        pass
+
+
 def _run(args, out: Path) -> int:
     from concurrent.futures import ThreadPoolExecutor
 
@@ -95,6 +105,7 @@ def _run(args, out: Path) -> int:
     from pannet_core.settings import Settings
 
     settings = Settings.load(args.settings)
+    threading.Thread(target=preload, daemon=True).start()
     table = load_data(args.data, settings)
     _require_usable(table, settings, args.data, args.settings)
     export = None
@@ -392,7 +403,7 @@ def _publish(tmp: Path, out: Path) -> None:
 
 
 def _cmd_demo(args) -> int:
-    from pannet_core.cohort.demo import make_demo_cohort
+    from pannet_core.demo import make_demo_cohort
 
     if args.n_scale < 1:
         raise SettingsError(f"--n-scale is {args.n_scale}; it must be 1 or more.", "Use e.g. --n-scale 100.")

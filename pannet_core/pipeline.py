@@ -137,6 +137,11 @@ class AnalysisResult:
         return self.n_matched_treated
 
     @property
+    def c_statistic(self) -> float:
+        """ROC area of the propensity score over every analysed patient (CONTRACT.md ``c_statistic``)."""
+        return self.propensity.c_statistic
+
+    @property
     def n_pairs(self) -> int:
         """Pairs: treated-control links, the rows of ``matching.pairs`` (``pairs`` in results.json)."""
         return int(self.matching.n_pairs)

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from pannet_core import pipeline
-from pannet_core.cohort.demo import make_demo_cohort
+from pannet_core.demo import make_demo_cohort
 from pannet_core.report.results import results_json, results_text
 from pannet_core.settings import load_preset
 from pannet_core.stats.balance import smd, smd_table

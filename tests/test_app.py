@@ -183,7 +183,7 @@ def test_bad_upload_shows_error_and_keeps_demo():
 
 
 def test_good_upload_replaces_the_table():
-    from pannet_core.cohort.demo import make_demo_cohort
+    from pannet_core.demo import make_demo_cohort
 
     data = make_demo_cohort().head(300).to_csv(index=False).encode()
     at = _app()

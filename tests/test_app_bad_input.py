@@ -27,7 +27,7 @@ import pytest
 pytest.importorskip("streamlit")
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
-from pannet_core.cohort.demo import make_demo_cohort  # noqa: E402
+from pannet_core.demo import make_demo_cohort  # noqa: E402
 from pannet_core.settings import load_preset  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -183,7 +183,8 @@ def _go(at: AppTest, i: int) -> AppTest:
 
 
 def _errors(at: AppTest) -> list[str]:
-    return [e.value for e in at.error]
+    """The error boxes as the reader sees them (their markdown escapes taken out)."""
+    return [re.sub(r"\\(.)", r"\1", e.value) for e in at.error]
 
 
 def _snapshot(at: AppTest):

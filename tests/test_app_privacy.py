@@ -13,7 +13,7 @@ import pytest
 pytest.importorskip("streamlit")
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
-from pannet_core.cohort.demo import make_demo_cohort  # noqa: E402
+from pannet_core.demo import make_demo_cohort  # noqa: E402
 from pannet_core.io import privacy  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]

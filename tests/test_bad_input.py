@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from pannet_core.cli import main
-from pannet_core.cohort.demo import make_demo_cohort
+from pannet_core.demo import make_demo_cohort
 from pannet_core.settings import load_preset
 
 PRESET = load_preset("primary_tumour_resection").to_dict()

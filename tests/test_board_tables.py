@@ -33,8 +33,7 @@ def test_cox_display_rows_read_like_a_paper_table():
 
 
 def test_cox_display_of_the_001_preset_has_one_reference_row_per_categorical_variable():
-    from pannet_core import pipeline
-    from pannet_core.cohort import demo
+    from pannet_core import demo, pipeline
     from pannet_core.settings import load_preset
 
     result = pipeline.run_analysis(load_preset("liver_surgery_tha"), demo.make_demo_cohort())

@@ -10,7 +10,7 @@ import struct
 import pytest
 
 from pannet_core.cli import main
-from pannet_core.cohort.demo import make_demo_cohort
+from pannet_core.demo import make_demo_cohort
 from pannet_core.report import export
 from pannet_core.settings import load_preset
 

@@ -6,10 +6,10 @@ import pandas as pd
 import pytest
 
 from pannet_core.cohort.covariates import DERIVED_COLUMNS, derive_covariates
-from pannet_core.cohort.demo import make_demo_cohort
 from pannet_core.cohort.eligibility import apply_eligibility
 from pannet_core.cohort.prepare import FRONT, _in_dictionary_order, _missing_covariates, prepare_cohort
 from pannet_core.cohort.timezero import build_analysis, ids_where
+from pannet_core.demo import make_demo_cohort
 from pannet_core.settings import load_preset
 
 

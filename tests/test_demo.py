@@ -5,8 +5,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from pannet_core.cohort.demo import make_demo_cohort
 from pannet_core.cohort.prepare import prepare_cohort
+from pannet_core.demo import make_demo_cohort
 from pannet_core.settings import load_preset
 from pannet_core.stats.table1 import table1
 

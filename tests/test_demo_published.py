@@ -11,8 +11,8 @@ from pathlib import Path
 
 import numpy as np
 
-from pannet_core.cohort.demo import make_demo_cohort
 from pannet_core.cohort.prepare import prepare_cohort
+from pannet_core.demo import make_demo_cohort
 from pannet_core.settings import load_preset
 from pannet_core.stats.survival import kaplan_meier
 

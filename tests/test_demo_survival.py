@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pannet_core.cohort.demo import make_demo_cohort
+from pannet_core.demo import make_demo_cohort
 from pannet_core.pipeline import run_analysis
 from pannet_core.report.results import follow_up
 from pannet_core.settings import load_preset

@@ -251,7 +251,7 @@ def test_background_reload_leaves_unknown_kaleido_alone():
 
 def test_sensitivity_km_is_exported_when_the_analysis_has_one(result):
     """Every figure of the Survival page can be exported: the sensitivity-analysis KM of seed 000 too."""
-    from pannet_core.cohort.demo import make_demo_cohort
+    from pannet_core.demo import make_demo_cohort
     from pannet_core.settings import load_preset
 
     assert result.sensitivity is None
@@ -271,7 +271,7 @@ def test_sensitivity_km_is_exported_when_the_analysis_has_one(result):
 
 def test_km_figure_of_is_what_the_export_and_the_dashboard_draw():
     """One builder for every KM figure: the export's and (board/figs.py) the screen's; bands optional."""
-    from pannet_core.cohort.demo import make_demo_cohort
+    from pannet_core.demo import make_demo_cohort
     from pannet_core.settings import load_preset
 
     r = pipeline.run_analysis(load_preset("primary_tumour_resection"), make_demo_cohort())

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from pannet_core import pipeline
-from pannet_core.cohort.demo import make_demo_cohort
+from pannet_core.demo import make_demo_cohort
 from pannet_core.report import export
 from pannet_core.settings import load_preset
 

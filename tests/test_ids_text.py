@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 
 from pannet_core.cli import main
-from pannet_core.cohort.demo import make_demo_cohort
+from pannet_core.demo import make_demo_cohort
 from pannet_core.io.reading import read_table
 
 LONG = "12345678901234567890"

@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 
 from pannet_core.cli import main
-from pannet_core.cohort.demo import make_demo_cohort
+from pannet_core.demo import make_demo_cohort
 from pannet_core.settings import load_preset
 
 # canonical column -> a Swedish header a registry export would use (all synonyms of docs/data-dictionary.md)

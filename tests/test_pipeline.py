@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from pannet_core import pipeline
-from pannet_core.cohort.demo import make_demo_cohort
+from pannet_core.demo import make_demo_cohort
 from pannet_core.report.results import results_json
 from pannet_core.settings import load_preset
 

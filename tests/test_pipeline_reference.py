@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pannet_core.cohort.demo import make_demo_cohort
+from pannet_core.demo import make_demo_cohort
 from pannet_core.pipeline import run_analysis
 from pannet_core.report.results import matched_cohort_frame, results_json
 from pannet_core.settings import load_preset

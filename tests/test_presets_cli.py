@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from pannet_core.cli import MANIFEST, main
-from pannet_core.cohort.demo import make_demo_cohort
+from pannet_core.demo import make_demo_cohort
 
 PRESETS = Path(__file__).resolve().parents[1] / "pannet_core" / "presets"
 

@@ -15,6 +15,8 @@ pytest.importorskip("streamlit")
 
 from test_app_privacy import PAGES, _with_personnummer, session_through_every_page  # noqa: E402
 
+from board import fmt  # noqa: E402
+
 
 def test_a_session_logs_no_patient_data(caplog, capfd):
     data, ids, pnr = _with_personnummer(prefix="LOGTEST5521")
@@ -24,7 +26,7 @@ def test_a_session_logs_no_patient_data(caplog, capfd):
     dup = data.replace(ids[1].encode(), ids[0].encode(), 1)            # a duplicate id: the error names it
     at.file_uploader(key="upload_table").set_value(("dup.csv", dup, "text/csv")).run()
     assert not at.exception
-    assert any(ids[0] in e.value for e in at.error)                     # shown to the user ...
+    assert any(fmt.md_text(ids[0]) in e.value for e in at.error)        # shown to the user (escaped) ...
     out, err = capfd.readouterr()
     logged = "\n".join(r.getMessage() for r in caplog.records) + out + err
     leaked = [x for x in ids[:100] + pnr[:100] if x in logged]

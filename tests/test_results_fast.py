@@ -3,7 +3,7 @@ import pandas as pd
 import pytest
 
 from pannet_core import pipeline
-from pannet_core.cohort.demo import make_demo_cohort
+from pannet_core.demo import make_demo_cohort
 from pannet_core.report.results import follow_up, matched_cohort_frame, results_json
 from pannet_core.settings import load_preset
 

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from pannet_core.cohort.demo import make_demo_cohort
+from pannet_core.demo import make_demo_cohort
 from pannet_core.io.reading import read_table
 from pannet_core.io.validation import validate
 

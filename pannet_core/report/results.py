@@ -120,6 +120,7 @@ def results_json(result: AnalysisResult) -> dict:
     out: dict[str, Any] = {
         "n": result.n, "n_treated": result.n_treated, "n_control": result.n_control,
         "caliper_width": _num(result.matching.caliper_width),
+        "c_statistic": _num(result.c_statistic),
         "pairs": list(map(list, zip(_ids(pairs["treated_id"]), _ids(pairs["control_id"])))),
         "n_sets": n_sets,
         "balance": [{"variable": r.variable, "smd_before": _num(r.smd_before), "smd_after": _num(r.smd_after)}

@@ -4,9 +4,13 @@ The model is the one R fits with::
 
     glm(treated ~ x1 + x2 + factor(x3), family = binomial, data = d)   # na.action = na.omit
 
-solved by Newton-Raphson (= IRLS for the canonical logit link) to full
-double precision, so that the scores agree with R's ``fitted(glm(...))``
-to 1e-8 or better (tests/data/r_glm holds the reference).
+solved by scikit-learn's ``LogisticRegression(C=inf, solver="newton-cholesky")``
+(Newton-Raphson, which is IRLS for the canonical logit link) to full double
+precision, so that the scores agree with R's ``fitted(glm(...))`` to 1e-8 or
+better (tests/data/r_glm holds the reference).  scikit-learn's default
+``lbfgs`` solver stops far from that optimum and changes pairs.  The design
+matrix, the checks below and the standard errors are ours: scikit-learn
+neither names the covariate behind a failure nor reports standard errors.
 
 Problems a user can cause are reported as :class:`~pannet_core.errors.PanNetError`
 *before* a meaningless model is returned:
@@ -22,6 +26,9 @@ Problems a user can cause are reported as :class:`~pannet_core.errors.PanNetErro
 """
 from __future__ import annotations
 
+import contextlib
+import functools
+import os
 import warnings
 from dataclasses import dataclass, field
 from typing import Iterable
@@ -31,13 +38,15 @@ import pandas as pd
 import scipy.linalg
 import scipy.linalg.blas
 from scipy.special import expit
+from threadpoolctl import ThreadpoolController
 
-from pannet_core.stats.design import design_arrays, factor_levels, level_label
 from pannet_core.errors import PanNetError
+from pannet_core.stats.design import design_arrays, factor_levels, level_label
 
 __all__ = ["PropensityFit", "fit_propensity", "treatment_indicator"]
 
-_MAX_ITER = 60
+_MAX_ITER = 100
+_TOL = 1e-14
 _EPS01 = 10 * np.finfo(float).eps  # R's glm.fit threshold for "fitted probabilities numerically 0 or 1"
 
 
@@ -69,6 +78,12 @@ class PropensityFit:
         Complete cases that entered the model.
     variables : tuple of (str, str or None)
         ``(variable, level)`` for each design column.
+    c_statistic : float
+        Area under the ROC curve of the score over the patients in the model:
+        the probability that a treated patient's score exceeds a control's,
+        ties counting one half.  Near 0.5 the groups overlap well; near 1 the
+        covariates nearly separate them, and matching will leave many
+        patients without a partner.
     """
 
     coef: pd.Series
@@ -82,6 +97,7 @@ class PropensityFit:
     used: np.ndarray
     null_deviance: float = float("nan")
     variables: tuple = field(default=())
+    c_statistic: float = float("nan")
 
     @property
     def n(self) -> int:
@@ -137,10 +153,10 @@ def _deviance(y: np.ndarray, eta: np.ndarray) -> float:
     return float(2.0 * np.sum(np.logaddexp(0.0, eta) - y * eta))
 
 
-def _weighted_gram(Xf: np.ndarray, w: np.ndarray) -> np.ndarray:
-    """``X' diag(w) X`` for a Fortran-ordered X via BLAS dsyrk (half the work of a matmul)."""
-    Xw = Xf * np.sqrt(w)[:, None]
-    U = scipy.linalg.blas.dsyrk(1.0, Xw, trans=1)
+def _weighted_gram(X: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """``X' diag(w) X`` for a C-ordered X via BLAS dsyrk (half the work of a matmul)."""
+    Xw = X * np.sqrt(w)[:, None]
+    U = scipy.linalg.blas.dsyrk(1.0, Xw.T, trans=0)  # Xw.T is Fortran-ordered: no copy
     return np.triu(U) + np.triu(U, 1).T
 
 
@@ -245,6 +261,68 @@ def _check_rank(G: np.ndarray, names: list[str]) -> None:
         good.append(j)
 
 
+@functools.cache
+def _blas_controller() -> ThreadpoolController:
+    return ThreadpoolController()
+
+
+def _one_blas_thread():
+    """One BLAS thread for the fit, so that its partial sums, and so the pairs, do not depend on the core count.
+
+    The command line and the dashboard already start with one (pannet_core.runtime); anyone else
+    importing pannet_core gets the limit here (finding the loaded BLAS libraries takes a few ms once).
+    """
+    if os.environ.get("OPENBLAS_NUM_THREADS") == "1":
+        return contextlib.nullcontext()
+    return _blas_controller().limit(limits=1, user_api="blas")
+
+
+def _newton_fit(X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, int, bool]:
+    """Unpenalised maximum likelihood by scikit-learn's Newton solver.
+
+    Returns (intercept + coefficients, iterations, converged).
+
+    ``C=inf`` is no penalty (glm's likelihood); ``tol`` bounds the largest gradient component of the
+    mean log-likelihood, tight enough for the optimum to double precision.  Any warning from the solver
+    (iteration limit, failed line search with its fallback to a first-order solver) means the optimum
+    was not reached to that precision, which here is almost always separation.
+    """
+    # imported here, not at the top: scikit-learn loads scipy.stats, a slow import that the command
+    # line runs on a second thread while it reads the data file (cli.preload)
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.linear_model import LogisticRegression
+
+    model = LogisticRegression(C=np.inf, solver="newton-cholesky", tol=_TOL, max_iter=_MAX_ITER,
+                               fit_intercept=True)
+    with warnings.catch_warnings(record=True) as caught, _one_blas_thread():
+        warnings.simplefilter("always")
+        model.fit(X, y.astype(np.int8))
+    converged = not any(issubclass(w.category, (ConvergenceWarning, scipy.linalg.LinAlgWarning, RuntimeWarning))
+                        for w in caught)
+    beta = np.concatenate([model.intercept_, model.coef_[0]])
+    return beta, int(model.n_iter_[0]), converged and bool(np.all(np.isfinite(beta)))
+
+
+def _c_statistic(y: np.ndarray, score: np.ndarray) -> float:
+    """Area under the ROC curve: P(treated score > control score), ties one half."""
+    from sklearn.metrics import roc_auc_score
+
+    return float(roc_auc_score(y, score))
+
+
+def _linear_predictor(X: np.ndarray, coef: np.ndarray) -> np.ndarray:
+    """``coef[0] + X @ coef[1:]`` with the same operations in the same order for every row.
+
+    A BLAS matrix-vector product may round rows differently by their position (vector body vs
+    tail), so two patients with the same covariates could get scores one bit apart and a tie the
+    matching breaks by file order would be broken by that bit instead.
+    """
+    eta = np.full(X.shape[0], coef[0])
+    for j in range(X.shape[1]):
+        eta += X[:, j] * coef[j + 1]
+    return eta
+
+
 def _separation_culprit(beta: np.ndarray, info) -> str:
     """Name the design column with the largest standardised coefficient."""
     std = np.abs(beta[1:]) if beta.size > 1 else np.array([])
@@ -306,63 +384,25 @@ def fit_propensity(frame: pd.DataFrame, treated, covariates: Iterable[str],
 
     n, k = Xu.shape
     names = ["(Intercept)"] + columns
-    # Centre and scale the columns for numerical stability (e.g. calendar years);
-    # Newton's iterates are invariant to this linear reparametrisation, which is
+    # Centre and scale the columns for numerical stability (e.g. calendar years); the
+    # maximum-likelihood fit is invariant to this linear reparametrisation, which is
     # undone exactly below: beta_original = T @ beta_scaled.
-    Xs = np.empty((n, k + 1), order="F")
+    Xs = np.empty((n, k + 1))
     Xs[:, 0] = 1.0
     T = np.eye(k + 1)
-    if k:
-        centre = Xu.mean(axis=0)
-        sd = spread.copy()  # any positive scale works; the range is cheap and never 0 here
-        sd[sd == 0] = 1.0
-        Xs[:, 1:] = (Xu - centre) / sd
-        T[0, 1:] = -centre / sd
-        T[np.arange(1, k + 1), np.arange(1, k + 1)] = 1.0 / sd
+    centre = Xu.mean(axis=0)
+    sd = spread.copy()  # any positive scale works; the range is cheap and never 0 here
+    sd[sd == 0] = 1.0
+    Xs[:, 1:] = (Xu - centre) / sd
+    T[0, 1:] = -centre / sd
+    T[np.arange(1, k + 1), np.arange(1, k + 1)] = 1.0 / sd
+    # the Gram matrix of the scaled design: singular = collinear covariates
+    _check_rank(_weighted_gram(Xs, np.ones(n)), names)
 
-    # R's starting values: mu = (y + 0.5) / 2 -> start from the intercept-only MLE instead
-    # (same optimum; the log-likelihood is strictly concave on a full-rank design).
-    beta = np.zeros(k + 1)
     pbar = y.mean()
-    beta[0] = np.log(pbar / (1 - pbar))
-    eta = np.full(n, beta[0])
-    dev = _deviance(y, eta)
-    null_dev = dev
-    converged = False
-    it = 0
-    H = None
-    for it in range(1, _MAX_ITER + 1):
-        mu = expit(eta)
-        w = mu * (1.0 - mu)
-        grad = Xs.T @ (y - mu)
-        H = _weighted_gram(Xs, w)
-        if it == 1:
-            # at the intercept-only start w is constant, so H is the Gram matrix times a constant
-            _check_rank(H, names)
-        try:
-            with warnings.catch_warnings():
-                # near-singular information = diverging coefficients; reported as separation below
-                warnings.simplefilter("ignore", scipy.linalg.LinAlgWarning)
-                step = scipy.linalg.solve(H, grad, assume_a="pos", check_finite=False)
-        except (np.linalg.LinAlgError, scipy.linalg.LinAlgError, ValueError):
-            break
-        new_beta = beta + step
-        new_eta = Xs @ new_beta
-        new_dev = _deviance(y, new_eta)
-        halvings = 0
-        while new_dev > dev + 1e-12 * (abs(dev) + 1) and halvings < 30:
-            step = step / 2
-            new_beta = beta + step
-            new_eta = Xs @ new_beta
-            new_dev = _deviance(y, new_eta)
-            halvings += 1
-        small_step = np.max(np.abs(step)) <= 1e-11 * (1.0 + np.max(np.abs(new_beta)))
-        beta, eta = new_beta, new_eta
-        dev_change = abs(dev - new_dev)
-        dev = new_dev
-        if small_step or dev_change <= 1e-15 * (abs(dev) + 0.1):
-            converged = True
-            break
+    null_dev = _deviance(y, np.full(n, np.log(pbar / (1 - pbar))))
+    beta, it, converged = _newton_fit(Xs[:, 1:], y)
+    eta = Xs @ beta
 
     mu = expit(eta)
     diverged = (not converged) or bool(np.any(mu < _EPS01)) or bool(np.any(mu > 1 - _EPS01))
@@ -384,7 +424,7 @@ def fit_propensity(frame: pd.DataFrame, treated, covariates: Iterable[str],
     coef = T @ beta
     se = np.sqrt(np.diag(cov))
     # score from the unscaled design, as R computes it
-    eta_u = coef[0] + (Xu @ coef[1:] if k else 0.0)
+    eta_u = _linear_predictor(Xu, coef)
     score = np.full(len(frame), np.nan)
     logit = np.full(len(frame), np.nan)
     logit[used] = eta_u
@@ -394,4 +434,4 @@ def fit_propensity(frame: pd.DataFrame, treated, covariates: Iterable[str],
         se=pd.Series(se, index=names, name="se"),
         score=score, logit=logit, design_columns=tuple(columns), converged=converged,
         iterations=it, deviance=_deviance(y, eta_u), used=used, null_deviance=null_dev,
-        variables=tuple((v, lev) for v, lev in info))
+        variables=tuple((v, lev) for v, lev in info), c_statistic=_c_statistic(y, score[used]))

@@ -38,7 +38,7 @@ TIMEOUT_MS = 120_000   # generous: a loaded 2-core machine serves ten chromium t
 
 
 def _session_files(k: int) -> tuple[bytes, bytes, float]:
-    from pannet_core.cohort.demo import make_demo_cohort
+    from pannet_core.demo import make_demo_cohort
     from pannet_core.settings import load_preset
 
     f = make_demo_cohort(seed=k)

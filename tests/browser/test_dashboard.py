@@ -133,8 +133,7 @@ def test_report_png_download(page, tmp_path):
     info.value.save_as(path)
     width, height = _png_size(path.read_bytes())
     # the slide is exported at its designed size (CSS px) at 2x resolution
-    from pannet_core import figures, pipeline
-    from pannet_core.cohort import demo
+    from pannet_core import demo, figures, pipeline
     from pannet_core.settings import load_preset
 
     result = pipeline.run_analysis(load_preset("primary_tumour_resection"), demo.make_demo_cohort())
@@ -167,7 +166,7 @@ def test_nothing_is_fetched_from_outside_the_machine(browser, server_url):
 
 def test_an_upload_updates_banner_and_sidebar_at_once(browser, server_url, tmp_path):
     """After a successful upload nothing on screen still speaks of the demo cohort, without changing page."""
-    from pannet_core.cohort.demo import make_demo_cohort
+    from pannet_core.demo import make_demo_cohort
 
     path = tmp_path / "registry_upload.csv"
     make_demo_cohort().to_csv(path, index=False)

@@ -29,7 +29,7 @@ follow-up, PFS, 90-day mortality, the sensitivity analysis without the
 liver-resected pairs) is reached by construction, not by choosing a seed:
 the pairs the preset forms are computed from the covariates first, then
 the outcomes are built for them and for the rest
-(:mod:`pannet_core.cohort.demo_survival`, whose tables at the top hold the
+(:mod:`pannet_core.demo.survival`, whose tables at the top hold the
 targets).  The follow-up design is :data:`FOLLOW_UP`.
 
 The 001 variables (liver metastasis dates, liver resection / ablation dates,
@@ -49,7 +49,7 @@ import functools
 import numpy as np
 import pandas as pd
 
-from pannet_core.cohort.demo_survival import EARLY_DAYS, EARLY_DEATHS, LIVER_RESECTED, construct, matched_pairs
+from pannet_core.demo.survival import EARLY_DAYS, EARLY_DEATHS, LIVER_RESECTED, construct, matched_pairs
 from pannet_core.errors import PanNetError
 
 N_BLOCK = 733

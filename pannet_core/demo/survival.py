@@ -35,7 +35,7 @@ trying random seeds:
   censored patient is censored for PFS on the same day.
 
 The follow-up itself (stage IV years within 2010-2019, hence the potential follow-up) is set in
-:mod:`pannet_core.cohort.demo` (``FOLLOW_UP``), tuned once so that the median follow-up and the death
+:mod:`pannet_core.demo` (``FOLLOW_UP``), tuned once so that the median follow-up and the death
 counts come out.  Times are whole days from baseline, as the pipeline computes them from dates.
 """
 from __future__ import annotations
