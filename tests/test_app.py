@@ -177,7 +177,7 @@ def test_bad_upload_shows_error_and_keeps_demo():
     at = _app()
     at.file_uploader(key="upload_table").set_value(("broken.xlsx", b"this is not a workbook", "text/plain")).run()
     assert not at.exception
-    assert at.error and "broken.xlsx" in at.error[0].value
+    assert at.error and fmt.md_text("broken.xlsx") in at.error[0].value  # the file name, escaped
     assert "Traceback" not in at.error[0].value
     assert at.session_state["pnb_table"].is_demo
 
@@ -236,7 +236,7 @@ def test_bad_settings_file_is_an_error_not_an_exception():
         ("bad.json", b'{"study": {"comparison": "nonsense"}, "propensity": {"covariates": ["age"]}}',
          "application/json")).run()
     assert not at.exception
-    assert any("study.comparison" in e.value for e in at.error)
+    assert any(fmt.md_text("study.comparison") in e.value for e in at.error)
     assert _settings(at) == before
 
 
