@@ -2,10 +2,12 @@
 
 Run: ``.venv/bin/python bench/csv_writer.py [K]`` (default K = 273: the 200,109-row registry file).
 The frames are the ones ``run --no-figures`` writes (``matched_cohort.csv``, ``excluded_patients.csv``);
-both writers produce the same bytes (tests/test_csv_out.py).  Best of 5 each, interleaved.
+both writers produce the same bytes (tests/test_csv_out.py).  Best of 5 each, interleaved.  The peer is
+``safe_frame(frame).to_csv(path, index=False)``: what ``write_csv`` promises to equal, formula cells
+neutralised.
 
 ``bench/csv_writer.py K --cli [N]`` times the whole ``run --no-figures`` process instead, N times each
-(default 5), interleaved: as shipped, and with ``write_csv`` replaced by ``DataFrame.to_csv`` (the
+(default 5), interleaved: as shipped, and with ``write_csv`` replaced by that peer (the
 column texts the writer thread prepares are then not made).
 """
 from __future__ import annotations
@@ -23,6 +25,7 @@ from pannet_core.cli import load_data
 from pannet_core.pipeline import analyse, fit_scores, prepare
 from pannet_core.report.csv_writer import write_csv
 from pannet_core.report.results import excluded_patients_frame, matched_cohort_frame
+from pannet_core.report.safe_cells import safe_frame
 from pannet_core.settings import Settings
 
 # ``python -m pannet_core`` with the CSV writer swapped for pandas' (argv as for the module)
@@ -31,7 +34,8 @@ import os, sys
 from pannet_core.runtime import configure
 configure()
 import pannet_core.report.csv_writer as w
-w.write_csv = lambda frame, path, known=None: frame.to_csv(path, index=False)
+from pannet_core.report.safe_cells import safe_frame
+w.write_csv = lambda frame, path, known=None: safe_frame(frame).to_csv(path, index=False)
 w.column_texts = lambda *args, **kwargs: None
 from pannet_core.cli import main
 code = main()
@@ -85,7 +89,7 @@ def main() -> int:
                 for who in ("ours", "to_csv"):
                     path = Path(tmp) / f"{who}-{name}"
                     t0 = time.perf_counter()
-                    write_csv(frame, path) if who == "ours" else frame.to_csv(path, index=False)
+                    write_csv(frame, path) if who == "ours" else safe_frame(frame).to_csv(path, index=False)
                     dt = time.perf_counter() - t0
                     best[who][name] = min(best[who].get(name, dt), dt)
     out = {"k": k, "rows": {n: len(f) for n, f in frames.items()},
