@@ -1,6 +1,7 @@
 """Every benchmark (``make bench``): machine details, pipeline stages, kernels, whole process vs R and
 psmpy (raw registry file for ours, prepared cohort for the peers), whole process vs R on the same
-prepared-cohort file (peers_generic.py), the liver preset's Cox models as a whole process (liver_cox.py),
+prepared-cohort file (peers_generic.py), our CSV writer against DataFrame.to_csv (in process and as
+the whole ``run``), the liver preset's Cox models as a whole process (liver_cox.py),
 PNG export, browser latency of a settings change
 (browser_latency.py).  Results go to bench/results/*.json and a summary is printed.
 
@@ -35,7 +36,9 @@ def main() -> None:
     save("machine", info)
     print(json.dumps(info))
     for name, script, args in (("stages", "stages.py", ks), ("kernels", "kernels.py", []),
-                               ("csv_writer", "csv_writer.py", []), ("peers", "peers.py", peer_ks),
+                               ("csv_writer", "csv_writer.py", []),
+                               ("csv_writer_cli", "csv_writer.py", ["27" if quick else "273", "--cli"]),
+                               ("peers", "peers.py", peer_ks),
                                ("peers_generic", "peers_generic.py", generic_ns),
                                ("liver_cox", "liver_cox.py", liver_ks), ("export", "export_png.py", [])):
         rows = _lines(script, *args)

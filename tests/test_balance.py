@@ -19,6 +19,12 @@ COVS = ["age", "educ", "race", "married", "nodegree", "re74", "re75"]
 
 @pytest.mark.parametrize("key", ["one_to_one", "one_to_two", "replace_1to2"])
 def test_smd_table_matches_r(key):
+    """R (make_reference.R): the weights of
+    ``matchit(treat ~ age + educ + race + married + nodegree + re74 + re75, data = lalonde, method = "nearest",
+    mahvars = ~ps, caliper = 0.1, std.caliper = TRUE, ...)`` (1:1 largest first, 1:2, 1:2 with replacement),
+    then by hand ``abs(wmean(x1, w1) - wmean(x0, w0)) / sqrt((wvar(x1, w1) + wvar(x0, w0)) / 2)`` and
+    ``wvar(x1, w1) / wvar(x0, w0)`` (``wvar`` the reliability-weights variance, ``var(x)`` for unit weights);
+    a level of race by ``abs(p1 - p0) / sqrt((p1 * (1 - p1) + p0 * (1 - p0)) / 2)``."""
     b = REF["balance"][key]
     tab = smd_table(LALONDE, "treat", COVS, ["race"], weights=b["weights"])
     ref = pd.DataFrame(b["table"])

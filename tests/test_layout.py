@@ -64,6 +64,14 @@ def test_no_import_cycles():
     assert not cycles, cycles
 
 
+def test_project_imports_are_absolute():
+    """A relative import would be invisible to the import graph the two tests around this one check."""
+    files = [*_modules().values(), *(ROOT / "app_pages").rglob("*.py"), ROOT / "app.py"]
+    relative = [str(p.relative_to(ROOT)) for p in files
+                if any(isinstance(n, ast.ImportFrom) and n.level for n in ast.walk(ast.parse(p.read_text("utf-8"))))]
+    assert not relative, relative
+
+
 def test_layers_point_down():
     """io below cohort below stats; the core never imports the dashboard."""
     below = {"pannet_core.io": ("pannet_core.cohort", "pannet_core.stats", "pannet_core.figures", "pannet_core.report",

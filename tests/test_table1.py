@@ -26,6 +26,7 @@ def test_fisher_and_chisq_match_r(name):
 
 
 def test_fisher_too_large_falls_back_to_chisq(monkeypatch):
+    """R: ``chisq.test(t, correct = FALSE)$p.value`` for the size table (table1_tests_r.R)."""
     import pannet_core.stats.table1 as T
     monkeypatch.setattr(T, "MAX_FISHER_TABLES", 10)
     t = np.array(R["size"]["table"])
@@ -57,6 +58,8 @@ def test_counts_percentages_p_and_smd_by_hand():
 
 
 def test_fisher_chosen_for_small_expected_counts():
+    """R: ``chisq.test(matrix(c(3, 62, 12, 117), ncol = 2), correct = FALSE)$p.value`` and
+    ``fisher.test(matrix(c(1, 9, 6, 4), ncol = 2))$p.value`` (table1_tests_r.R)."""
     df = _groups([3, 62], [12, 117], ["yes", "no"])
     # expected 5.03 -> chi-square; the paper printed Fisher 0.393
     t = table1(df, "g", ["x"], ["x"])
