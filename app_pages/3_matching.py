@@ -96,6 +96,11 @@ def _results(s, result) -> None:
     k3.metric(f"{labels['control']} used", f"{c_used} of {n_c}", fmt.pct(c_used / n_c if n_c else None),
               delta_color="off")
     k4.metric(f"{labels['treated']} unmatched", f"{n_t - t_matched}")
+    if result.c_statistic is not None:
+        st.caption(f"c-statistic (ROC area of the propensity model): **{result.c_statistic:.2f}**. Near 0.5 the "
+                   "covariates hardly tell the groups apart and overlap is good; near 1 they almost separate "
+                   "them: many treated patients find no control inside the caliper, and the matched sample may "
+                   "not represent all treated patients.")
     caliper_text = ("no caliper" if s.matching.caliper is None else
                     f"caliper {s.matching.caliper:.3f} absolute" if s.matching.caliper_scale == "ps_absolute" else
                     f"caliper {s.matching.caliper:.3f} × {matching_ui.SCALES[s.matching.caliper_scale]}")

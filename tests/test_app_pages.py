@@ -266,3 +266,16 @@ def test_survival_page_sends_its_charts_before_the_tables_in_the_same_page_order
     assert heads[3].startswith("Sensitivity analysis") and heads[-1] == "90-day mortality"
     sens = [f for f in _frames(at) if "Group" in f.columns]
     assert len(sens) >= 3  # unmatched, matched, then the sensitivity table below its chart
+
+
+def test_matching_page_shows_the_c_statistic_with_its_caution():
+    from pannet_core import pipeline
+
+    at = AppTest.from_file(APP, default_timeout=90)
+    at.run()
+    at.switch_page("app_pages/3_matching.py").run()
+    assert not at.exception
+    shown = [c.value for c in at.caption if c.value.startswith("c-statistic")]
+    assert len(shown) == 1 and "overlap" in shown[0]
+    expected = pipeline.run_analysis(load_preset("primary_tumour_resection"), make_demo_cohort()).c_statistic
+    assert f"**{expected:.2f}**" in shown[0]
