@@ -20,7 +20,9 @@ with left:
                                    "The file stays in this browser session's memory; nothing is saved on disk.")
     if upload is not None and st.session_state.get("pnb_upload_id") != upload.file_id:
         st.session_state["pnb_upload_id"] = upload.file_id
-        if data.handle_upload(upload.getvalue(), upload.name):
+        with st.spinner(f"Reading {fmt.md_text(upload.name)} ...", show_time=True):
+            loaded = data.handle_upload(upload.getvalue(), upload.name)
+        if loaded:
             state.flash("success", f"Loaded {upload.name}: {len(state.table().frame)} rows.")
             st.rerun()  # the sidebar and banner were drawn for the previous table
     injected = st.session_state.pop(data.INJECT, None)  # (filename, bytes) from a test or a script

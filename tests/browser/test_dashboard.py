@@ -187,3 +187,89 @@ def test_an_upload_updates_banner_and_sidebar_at_once(browser, server_url, tmp_p
         assert pg.get_by_text("Loaded registry_upload.csv", exact=False).count() == 1
     finally:
         context.close()
+
+
+def _zip_bomb(path: Path, rows: int = 1_000_000) -> None:
+    """A workbook of about 2 MB whose sheet holds a million empty rows (tens of MB unpacked)."""
+    import zipfile
+
+    body = "".join(f'<row r="{i}"/>' for i in range(2, rows + 2))
+    sheet = ('<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+             f'<dimension ref="A1:C{rows + 1}"/><sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>patient_id'
+             f'</t></is></c></row>{body}</sheetData></worksheet>')
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("[Content_Types].xml", '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+                   '<Default Extension="xml" ContentType="application/xml"/></Types>')
+        z.writestr("xl/workbook.xml", '<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+                   'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets>'
+                   '<sheet name="Registry" sheetId="1" r:id="rId1"/></sheets></workbook>')
+        z.writestr("xl/_rels/workbook.xml.rels", '<Relationships xmlns="http://schemas.openxmlformats.org/package/'
+                   '2006/relationships"><Relationship Id="rId1" Target="worksheets/sheet1.xml" Type="worksheet"/>'
+                   '</Relationships>')
+        z.writestr("xl/worksheets/sheet1.xml", sheet)
+
+
+@pytest.mark.slow
+def test_a_zip_bomb_in_one_session_leaves_another_answering(browser, server_url, tmp_path):
+    """One session uploads a 2 MB workbook of a million rows; another still redraws a caliper change in 3 s."""
+    bomb = tmp_path / "registry.xlsx"
+    _zip_bomb(bomb)
+    assert bomb.stat().st_size < 3 * 2**20
+    ctx_a = browser.new_context(viewport={"width": 1280, "height": 720})
+    ctx_b = browser.new_context(viewport={"width": 1280, "height": 720})
+    try:
+        a, b = ctx_a.new_page(), ctx_b.new_page()
+        for pg in (a, b):
+            pg.set_default_timeout(60_000)
+            pg.goto(server_url)
+            pg.get_by_role("heading", name="Data", level=1).wait_for()
+            wait_idle(pg)
+        goto(b, "3 Matching", "Propensity-score matching")
+        thumb = b.locator('[data-testid="stSlider"]').filter(has_text="Caliper").get_by_role("slider")
+        target = round(float(thumb.input_value()) - 3 * 0.005, 3)
+        a.locator('[data-testid="stFileUploader"] input[type="file"]').first.set_input_files(str(bomb))
+        thumb.focus()
+        t0 = time.perf_counter()
+        for _ in range(3):
+            thumb.press("ArrowLeft")
+        b.wait_for_function(
+            "t => { const el = document.querySelector(\".st-key-matched-count\");"
+            " return el && el.innerText.includes(t); }", arg=f"caliper {target:.3f}", timeout=30_000)
+        assert time.perf_counter() - t0 < 3
+        a.get_by_text("300,000", exact=False).first.wait_for(timeout=20_000)  # refused, with the limit named
+    finally:
+        ctx_a.close()
+        ctx_b.close()
+
+
+def test_hostile_ids_and_headers_fetch_nothing(browser, server_url, tmp_path):
+    """Ids and a header holding HTML or markdown images reach the pages as text: the browser fetches nothing."""
+    from urllib.parse import urlparse
+
+    from pannet_core.demo import make_demo_cohort
+
+    frame = make_demo_cohort()
+    frame["patient_id"] = [f'X{i}<img src="http://203.0.113.9/p{i}.png">' if i % 2 else f"![a](http://203.0.113.9/{i})"
+                           for i in range(len(frame))]
+    frame["![h](http://203.0.113.9/h.png)"] = 1
+    path = tmp_path / "hostile.csv"
+    frame.to_csv(path, index=False)
+    context = browser.new_context(viewport={"width": 1280, "height": 720})
+    seen: list[str] = []
+    context.on("request", lambda r: seen.append(r.url))
+    pg = context.new_page()
+    pg.set_default_timeout(60_000)
+    try:
+        pg.goto(server_url)
+        pg.get_by_role("heading", name="Data", level=1).wait_for()
+        wait_idle(pg)
+        pg.locator('[data-testid="stFileUploader"] input[type="file"]').first.set_input_files(str(path))
+        pg.locator('[data-testid="stSidebar"]').get_by_text("hostile.csv", exact=False).wait_for()
+        wait_idle(pg)
+        goto(pg, "3 Matching", "Propensity-score matching")
+        shown = pg.locator(".st-key-pair-ids").inner_text()
+        assert "<img" in shown or "![a](" in shown  # shown as text
+        assert pg.locator(".st-key-pair-ids img").count() == 0
+    finally:
+        context.close()
+    assert not [u for u in seen if urlparse(u).hostname == "203.0.113.9"]
