@@ -23,7 +23,7 @@ import streamlit as st
 
 from pannet_core.cohort import demo
 from pannet_core.errors import PanNetError
-from pannet_core.settings import Settings, load_preset, preset_names
+from pannet_core.settings import PropensitySettings, Settings, StudySettings, load_preset, preset_names
 
 SETTINGS = "pnb_settings"
 TABLE = "pnb_table"
@@ -107,8 +107,6 @@ def default_settings() -> Settings:
         return load_preset(DEFAULT_PRESET)
     if names:
         return load_preset(names[0])
-    from pannet_core.settings import PropensitySettings, StudySettings
-
     return Settings(propensity=PropensitySettings(covariates=("age_at_diagnosis",)), study=StudySettings(),
                     name="built-in default")
 
