@@ -201,8 +201,7 @@ def control(widget: Callable, label: str, key: str, value: Any,
         Passed to the widget (options, min_value, format ...).
     """
     if key not in st.session_state or st.session_state[key] != value:
-        # re-seed only when it differs: writing a widget's key also sends the value back to the
-        # browser, which would undo key presses made while a (fragment) rerun was on its way
+        # writing the key sends the value to the browser, which would undo key presses made during a rerun
         st.session_state[key] = value
 
     def _changed() -> None:
