@@ -87,12 +87,16 @@ if prepared is None:
     st.error(fmt.md_text(problem))
     st.stop()
 result, _ = cached.current_result()
-n_t = int(prepared.frame["treated"].sum())
-n_c = len(prepared.frame) - n_t
-if prepared.flow is not None:
-    st.caption(f"{int(prepared.flow['n_in'].iloc[0])} patients in the file, {len(prepared.frame)} analysed "
-               f"({n_t} treated, {n_c} controls).")
-    fig = figs.consort(result, screen=True) if result is not None else figures.consort_figure(prepared.flow, n_t, n_c)
+flow = prepared.flow
+if flow is not None:
+    if result is not None:
+        n, n_t, n_c = result.n, result.n_treated, result.n_control
+        fig = figs.consort(result, screen=True)
+    else:  # no matched cohort (e.g. nothing inside the caliper): stage 1 has no counts of its own
+        n, n_t = len(prepared.frame), int(prepared.frame["treated"].sum())
+        n_c = n - n_t
+        fig = figures.consort_figure(flow, n_t, n_c)
+    st.caption(f"{int(flow['n_in'].iloc[0])} patients in the file, {n} analysed ({n_t} treated, {n_c} controls).")
     figs.show(fig, key="consort", height=figs.consort_height(fig))
 
 st.subheader("Excluded patients")
@@ -100,12 +104,11 @@ excluded = prepared.excluded
 if excluded is None or len(excluded) == 0:
     st.success("No patient was excluded.")
 else:
-    step_label = dict(zip(prepared.flow["step"], prepared.flow["label"])) if prepared.flow is not None else {}
-    counts = (excluded.groupby("step", sort=False).size().rename("Patients").reset_index())
-    counts.insert(1, "Criterion", counts["step"].map(lambda x: step_label.get(x, x)))
+    counts = (flow.loc[flow["n_excluded"] > 0, ["label", "n_excluded"]]
+              .rename(columns={"label": "Criterion", "n_excluded": "Patients"}))
     c1, c2 = st.columns([2, 3], gap="large")
     c1.markdown(f"**{len(excluded)} excluded**, by criterion")
-    c1.dataframe(counts.drop(columns="step"), hide_index=True, width="stretch")
+    c1.dataframe(counts, hide_index=True, width="stretch")
     c2.markdown("**Every excluded patient with the reason**")
     c2.dataframe(excluded, hide_index=True, width="stretch", height=360,
                  column_config={"patient_id": "Patient", "step": "Criterion", "reason": "Reason"})

@@ -36,10 +36,7 @@ def _matching_and_results(outputs) -> None:
     state.show_messages()  # on a fragment rerun the page's own call above does not run
     s = state.settings()
     result, problem = cached.current_result()
-    # The results go out first, the controls of this column and the sidebar's counts after them:
-    # the browser handles the messages of a rerun in order, so the charts are drawn while the
-    # unchanged controls are still on their way (each control is a message and a re-render).
-    # Widgets change the settings in their callbacks, before the run, so the order changes nothing.
+    # results before controls: the browser applies a rerun's messages in order, so charts need not wait
     if result is None:
         outputs.error(fmt.md_text(problem))
     else:

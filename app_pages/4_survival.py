@@ -60,8 +60,7 @@ for which in ("unmatched", "matched"):
     figs.show(figs.km(result, which, screen=True), key=f"km_{which}",
               filename=f"km_{ep}_{which}", height=figs.KM_HEIGHT)
 
-# the tables and Cox models are written after the sensitivity chart below into boxes kept here
-# (same page): the browser handles a rerun's messages in order, so that chart no longer waits behind them
+# boxes for the tables and Cox models, filled after the sensitivity chart so that the chart is sent first
 tables_box = st.container()
 cox_box = st.container() if result.cox_models is not None and len(result.cox_models.table) else None
 if result.sensitivity is not None:

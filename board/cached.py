@@ -33,7 +33,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from board import fmt, state
+from board import fmt, state, tables
 from pannet_core import pipeline
 from pannet_core.errors import PanNetError
 from pannet_core.report import export
@@ -149,8 +149,6 @@ def result_or_stop():
 
 @st.cache_resource(show_spinner=False, max_entries=64)
 def _table1_display(content: str, labels_key: str, _table, _labels):
-    from board import tables
-
     return tables.table1_display(_table, _labels)
 
 

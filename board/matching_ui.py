@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from pannet_core.cohort import covariates as _covariates
+from pannet_core.cohort import covariates as cohort_covariates
 from pannet_core.settings import Settings
 
 COMPARISONS = {"primary_resection": "Primary tumour resection vs none (study 000)",
@@ -25,10 +25,6 @@ ORDERS_TEXT = {"largest": "largest score first", "smallest": "smallest score fir
 _GENERIC_SKIP = ("treated", "time", "event", "patient_id", "baseline_date", "end_date")
 
 
-def _cov():
-    return _covariates
-
-
 def caliper_label(s: Settings) -> str:
     scale = s.matching.caliper_scale
     if scale == "ps_absolute":
@@ -37,9 +33,8 @@ def caliper_label(s: Settings) -> str:
 
 
 def covariate_label(name: str) -> str:
-    cov = _cov()
-    text = cov.COVARIATE_LABELS.get(name)
-    if name in cov.BINNED_FROM:
+    text = cohort_covariates.COVARIATE_LABELS.get(name)
+    if name in cohort_covariates.BINNED_FROM:
         return f"{text or name} - groups [{name}]"
     return f"{text} [{name}]" if text else name
 
@@ -55,8 +50,7 @@ def covariate_options(s: Settings, prepared, entry) -> list[str]:
     frame = _frame(prepared, entry)
     current = list(s.propensity.covariates)
     if s.is_pannet:
-        cov = _cov()
-        names = list(cov.COVARIATE_LABELS)
+        names = list(cohort_covariates.COVARIATE_LABELS)
         if frame is not None:
             names = [n for n in names if n in frame.columns]
     else:
@@ -78,10 +72,9 @@ def exact_options(s: Settings, prepared) -> list[str]:
 
 
 def _is_categorical(name: str, s: Settings, frame: pd.DataFrame | None) -> bool:
-    cov = _cov()
     if name in s.propensity.categorical:
         return True
-    if name in cov.BINNED_FROM:
+    if name in cohort_covariates.BINNED_FROM:
         return True
     if frame is not None and name in frame.columns:
         col = frame[name]
@@ -99,8 +92,7 @@ def with_covariates(s: Settings, covariates, prepared) -> Settings:
 
 def binning_mode(s: Settings) -> str | None:
     """``binned``, ``raw`` or None (mixed / nothing to switch)."""
-    cov = _cov()
-    raw_of = cov.BINNED_FROM
+    raw_of = cohort_covariates.BINNED_FROM
     binned = [c for c in s.propensity.covariates if c in raw_of]
     raw = [c for c in s.propensity.covariates if c in set(raw_of.values()) and c not in raw_of]
     if binned and not raw:
@@ -112,8 +104,7 @@ def binning_mode(s: Settings) -> str | None:
 
 def with_binning(s: Settings, mode: str, prepared) -> Settings:
     """Switch every continuous covariate to its binned or raw form."""
-    cov = _cov()
-    raw_of = cov.BINNED_FROM
+    raw_of = cohort_covariates.BINNED_FROM
     suffix_001 = s.is_pannet and s.study.comparison == "liver_surgery_tha"
     binned_of: dict[str, str] = {}
     for b, r in raw_of.items():

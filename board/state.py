@@ -24,7 +24,7 @@ import streamlit as st
 from board.fmt import md_text
 from pannet_core import demo
 from pannet_core.errors import PanNetError
-from pannet_core.settings import Settings, load_preset, preset_names
+from pannet_core.settings import PropensitySettings, Settings, StudySettings, load_preset, preset_names
 
 SETTINGS = "pnb_settings"
 TABLE = "pnb_table"
@@ -108,8 +108,6 @@ def default_settings() -> Settings:
         return load_preset(DEFAULT_PRESET)
     if names:
         return load_preset(names[0])
-    from pannet_core.settings import PropensitySettings, StudySettings
-
     return Settings(propensity=PropensitySettings(covariates=("age_at_diagnosis",)), study=StudySettings(),
                     name="built-in default")
 
@@ -204,8 +202,7 @@ def control(widget: Callable, label: str, key: str, value: Any,
         Passed to the widget (options, min_value, format ...).
     """
     if key not in st.session_state or st.session_state[key] != value:
-        # re-seed only when it differs: writing a widget's key also sends the value back to the
-        # browser, which would undo key presses made while a (fragment) rerun was on its way
+        # writing the key sends the value to the browser, which would undo key presses made during a rerun
         st.session_state[key] = value
 
     def _changed() -> None:

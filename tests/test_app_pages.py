@@ -120,6 +120,23 @@ def test_editing_a_criterion_changes_the_flow():
     assert len(after) == len(expected.excluded)
 
 
+def test_eligibility_shows_the_flow_when_nothing_is_inside_the_caliper():
+    at = _app()
+    s = at.session_state["pnb_settings"]
+    s = (s.with_values("matching", caliper=1e-9, caliper_scale="ps_absolute")
+         .with_values("propensity", covariates=("age_at_diagnosis", "ki67"), categorical=()))
+    at.session_state["pnb_settings"] = s
+    _go(at, 1)
+    assert any("no matched cohort" in c.value for c in at.sidebar.caption)  # the analysis stopped at matching
+    cohort = prepare_cohort(DEMO, s).analysis
+    n_t = int(cohort["treated"].sum())
+    assert f"733 patients in the file, {len(cohort)} analysed ({n_t} treated, {len(cohort) - n_t} controls)." in [
+        c.value for c in at.caption]
+    assert str(len(cohort)) in json.dumps(_chart(at, "consort"))
+    counts = _frame_with(at, "Criterion", "Patients")
+    assert counts["Patients"].sum() == 733 - len(cohort) == len(_frame_with(at, "patient_id", "step", "reason"))
+
+
 # --------------------------------------------------------------------------- 3. Matching
 def test_matching_page_shows_overlap_love_plot_reasons_table1_and_pairs(at):
     _go(at, 2)

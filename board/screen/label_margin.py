@@ -1,20 +1,14 @@
 """The left margin plotly.js will give the love plot's row labels (and the Kaplan-Meier risk table's
 group names: :func:`risk_table_margin`), written into the screen figure.
 
-Why: the love plot's y axis has ``automargin``: plotly.js draws the chart with ``margin.l`` (40 px),
-measures the labels, finds they need more and draws the whole tall chart a second time after every
-caliper change.  plotly.js redraws only when the margin it computes
-differs from the one drawn by more than 1 px (``Plots.didMarginChange``), so a figure whose
-``margin.l`` already is that margin is drawn once, and the picture is the same (pixels compared).
+Why: with ``automargin`` plotly.js draws the chart, measures its labels and draws it again when the
+margin they need differs by more than 1 px (``Plots.didMarginChange``); a figure that already has
+that margin is drawn once, with the same picture.
 
-How: plotly.js's margin is ``round(widest label + 16.6 px)`` for this axis (left, no ticks,
-18 px labels; the 16.599609375 px measured in chromium with plotly.js for four label sets).  The
-label widths are the font's advance widths: Liberation Sans, which has Arial's metrics (the
-figure's font is ``Arial, 'Liberation Sans', ...``), read with Pillow (a Streamlit dependency);
-they come within 0.1 px of chromium's.  Without the font file the margin is left as designed
-(plotly measures and redraws).  A browser whose font is wider than Arial makes the
-labels push and plotly redraws (same picture); one narrower by more than 1 px would
-keep a few px more left margin than it needs.
+How: the margin is ``round(widest label + PUSH_BEYOND_LABELS)`` for this axis (left, no ticks, 18 px
+labels).  Label widths are the advance widths of Liberation Sans (Arial's metrics; the figure's font
+is ``Arial, 'Liberation Sans', ...``), read with Pillow (a Streamlit dependency).  Without the font
+file the margin is left as designed and plotly measures and redraws.
 """
 from __future__ import annotations
 
@@ -23,10 +17,8 @@ import re
 
 from pannet_core.figures.style import BASE_FONT, FONT_FAMILY
 
-PUSH_BEYOND_LABELS = 16.599609375  # px from the widest label to the margin, plotly.js, 18 px labels, ticks ""
-# the same for the Kaplan-Meier risk table's group names: bold 18 px labels, ticks "", ticklabelstandoff 18
-# (30.92-31.03 px measured in chromium with plotly.js 4.1.1 for six label sets, bold widths from Pillow)
-PUSH_BEYOND_RISK_LABELS = 30.984375
+PUSH_BEYOND_LABELS = 16.599609375  # px plotly.js adds to the widest label: 18 px labels, no ticks
+PUSH_BEYOND_RISK_LABELS = 30.984375  # the same for the risk table's bold names (ticklabelstandoff 18)
 _RISK_LABEL = re.compile(r"^<span style='color:#[0-9A-Fa-f]{6}'><b>([^<>&]*)</b></span>$")
 
 

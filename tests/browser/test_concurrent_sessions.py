@@ -73,19 +73,19 @@ async def _upload(page, label: str, name: str, data: bytes, mime: str, done_text
 
 
 async def _observe(page) -> dict:
-    # The Matching fragment writes the sidebar's counts after its results (app_pages/3_matching.py), and
-    # under load they can land after _idle's quiet spell: read the page once the sidebar shows all its
-    # counts and the same number of sets as the matched-count line (both from the same run).
-    await page.wait_for_function(
+    # The Matching fragment writes the sidebar's counts after its results (app_pages/3_matching.py), and a
+    # rerun redraws them: read the three texts in one step, once the sidebar shows all its counts and the
+    # same number of sets as the matched-count line (both from the same run).
+    handle = await page.wait_for_function(
         """() => {
             const line = document.querySelector(".st-key-matched-count")?.innerText || "";
             const side = document.querySelector("[data-testid='stSidebar']")?.innerText || "";
+            const pair = document.querySelector(".st-key-pair-ids")?.innerText;
             const a = line.match(/Matched: (\\d+) sets/), b = side.match(/Matched sets\\s+(\\d+)/);
-            return !!(a && b && a[1] === b[1] && /Controls\\s+\\d+/.test(side));
+            const ok = a && b && a[1] === b[1] && /Controls\\s+\\d+/.test(side) && pair !== undefined;
+            return ok ? {matched: line, pair: pair, sidebar: side} : null;
         }""", timeout=TIMEOUT_MS)
-    return {"matched": await page.locator(".st-key-matched-count").inner_text(),
-            "pair": await page.locator(".st-key-pair-ids").inner_text(),
-            "sidebar": await page.locator('[data-testid="stSidebar"]').inner_text()}
+    return await handle.json_value()
 
 
 async def _one_session(browser, url: str, k: int, files) -> dict:
