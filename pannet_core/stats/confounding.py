@@ -17,6 +17,7 @@ from scipy.special import betaincinv
 from scipy.stats import binom
 
 from pannet_core.errors import PanNetError
+from pannet_core.stats.checks import finite_array, positive_number
 
 #: outcome counted as rare below this fraction with the event (EValue's ``rare`` rule of thumb)
 RARE_FRACTION = 0.15
@@ -26,15 +27,7 @@ GRID_STEP = 0.01
 
 
 def _positive(name: str, value) -> float:
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise PanNetError(f"The {name} {value!r} is not a number.",
-                          "Pass the hazard ratio and its confidence limits as positive numbers.") from None
-    if not math.isfinite(v) or v <= 0:
-        raise PanNetError(f"The {name} must be a positive finite number, not {value!r}.",
-                          "Pass the hazard ratio and its confidence limits as positive numbers.")
-    return v
+    return positive_number(value, name, "Pass the hazard ratio and its confidence limits as positive numbers.")
 
 
 def outcome_is_rare(events: int, n: int) -> bool:
@@ -148,15 +141,7 @@ def rosenbaum(treated_time, treated_event, control_time, control_event, *, hr: f
     arrs = []
     for name, v in (("treated times", treated_time), ("treated events", treated_event),
                     ("control times", control_time), ("control events", control_event)):
-        try:
-            a = np.array(v, dtype=float, copy=True).ravel()
-        except (TypeError, ValueError):
-            raise PanNetError(f"The {name} of the matched pairs are not all numbers.",
-                              "Pass one number per pair.") from None
-        if not np.all(np.isfinite(a)):
-            raise PanNetError(f"The {name} of the matched pairs have missing values.",
-                              "Pass one number per pair.")
-        arrs.append(a)
+        arrs.append(finite_array(v, f"{name} of the matched pairs", "Pass one number per pair."))
     tt, te, ct, ce = arrs
     if not tt.size == te.size == ct.size == ce.size:
         raise PanNetError("The matched pairs' times and events have different lengths.",

@@ -16,19 +16,12 @@ import numpy as np
 from scipy.special import ndtr, ndtri
 
 from pannet_core.errors import PanNetError
+from pannet_core.stats.checks import positive_number
 from pannet_core.stats.survival import as_time_event
 
 
 def _check_horizon(horizon) -> float:
-    try:
-        tau = float(horizon)
-    except (TypeError, ValueError):
-        raise PanNetError(f"The RMST horizon {horizon!r} is not a number.",
-                          "Give the horizon in years, e.g. 5.") from None
-    if not np.isfinite(tau) or tau <= 0:
-        raise PanNetError(f"The RMST horizon must be a positive number of years, not {horizon!r}.",
-                          "Give the horizon in years, e.g. 5.")
-    return tau
+    return positive_number(horizon, "RMST horizon (years)", "Give the horizon in years, e.g. 5.")
 
 
 def _check_weights(weights, n: int) -> np.ndarray | None:
