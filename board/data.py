@@ -20,7 +20,7 @@ import streamlit as st
 
 from board import state
 from pannet_core.errors import PanNetError
-from pannet_core.io import privacy, reading, schema, validation
+from pannet_core.io import excel, privacy, reading, schema, validation
 from pannet_core.settings import Settings
 
 UPLOAD_ERROR = "pnb_upload_error"
@@ -32,7 +32,7 @@ SUFFIXES = ("csv", "xlsx", "txt", "tsv")
 
 
 def read_bytes(data: bytes, filename: str, column_map: dict | None = None,
-               dictionary: bool | None = None, text_columns=()) -> state.TableEntry:
+               dictionary: bool | None = None, text_columns=(), progress=None) -> state.TableEntry:
     """Read an uploaded CSV/XLSX into a table entry (not yet checked against the settings).
 
     Raises
@@ -48,7 +48,7 @@ def read_bytes(data: bytes, filename: str, column_map: dict | None = None,
                           "Export the registry as CSV or Excel (.xlsx) and upload that file.")
     try:
         res = reading.read_table(io.BytesIO(data), filename=filename, column_map=column_map or None,
-                                 dictionary=dictionary, text_columns=text_columns)
+                                 dictionary=dictionary, text_columns=text_columns, progress=progress)
     except PanNetError:
         raise
     except (ValueError, TypeError, KeyError, IndexError, UnicodeDecodeError, OSError) as exc:
@@ -86,10 +86,23 @@ def check_usable(entry: state.TableEntry, settings: Settings) -> None:
                       "The previous table is still in use.")
 
 
-def _read_for_settings(data: bytes, filename: str, column_map: dict | None) -> state.TableEntry:
+def _read_for_settings(data: bytes, filename: str, column_map: dict | None, progress=None) -> state.TableEntry:
     s = state.settings()
     return read_bytes(data, filename, column_map, dictionary=True if s.is_pannet else None,
-                      text_columns=s.text_columns)
+                      text_columns=s.text_columns, progress=progress)
+
+
+def _progress_bar():
+    """A progress callback for long reads: its Streamlit call also ends the read of a session that has gone."""
+    bar = None
+
+    def progress(rows: int) -> None:
+        nonlocal bar
+        if bar is None:
+            bar = st.progress(0.0, text="Reading the workbook ...")
+        bar.progress(min(rows / excel.MAX_ROWS, 1.0), text=f"Reading the workbook: {rows:,} rows so far")
+
+    return progress
 
 
 def handle_upload(data: bytes, filename: str) -> bool:
@@ -105,7 +118,7 @@ def handle_upload(data: bytes, filename: str) -> bool:
     st.session_state.pop(UPLOAD_ERROR, None)
     st.session_state.pop(REJECTED, None)
     try:
-        entry = _read_for_settings(data, filename, dict(state.settings().column_map))
+        entry = _read_for_settings(data, filename, dict(state.settings().column_map), progress=_progress_bar())
     except PanNetError as exc:
         st.session_state[UPLOAD_ERROR] = exc.message
         return False

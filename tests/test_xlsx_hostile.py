@@ -87,3 +87,25 @@ def test_a_sheet_declaring_millions_of_rows_is_refused_at_once():
     with pytest.raises(PanNetError) as err:
         read_table(out.getvalue(), "big.xlsx")
     assert "3,000,000 rows" in err.value.message and "CSV" in err.value.fix
+
+
+class _SessionGone(BaseException):
+    """What Streamlit raises at a widget call once the browser session has gone (a BaseException)."""
+
+
+def test_a_long_workbook_read_reports_progress_and_stops_when_told():
+    def build(ws):
+        for i in range(12_000):
+            ws.append([f"P{i}", "2010-01-01", 3])
+    data = _book(build)
+    calls = []
+    res = read_table(data, "reg.xlsx", progress=calls.append)
+    assert len(res.frame) == 12_000 and calls == [5_000, 10_000]  # every 5,000 rows
+
+    def stop(rows):
+        raise _SessionGone
+
+    t0 = time.perf_counter()
+    with pytest.raises(_SessionGone):  # not turned into "damaged workbook": the read just ends
+        read_table(data, "reg.xlsx", progress=stop)
+    assert time.perf_counter() - t0 < 5

@@ -16,6 +16,7 @@ from pannet_core.io.schema import canonical_column
 
 MAX_UNCOMPRESSED = 400 * 2**20  # bytes a workbook may expand to: a registry export is far smaller
 MAX_ROWS = 300_000               # rows of one sheet; larger tables travel better as CSV
+PROGRESS_EVERY = 5_000           # rows between two progress calls
 _CHUNK = 1 << 20
 _DIMENSION = re.compile(rb'<dimension ref="[A-Z]+\d+:[A-Z]+(\d+)"')
 _MERGED = re.compile(rb'<mergeCell ref="([A-Z]+\d+:[A-Z]+\d+)"')
@@ -110,7 +111,12 @@ def _excel_cell(v: Any) -> Any:
     return str(v)
 
 
-def parse_xlsx(data: bytes, name: str, notes: list[str]) -> tuple[list[str], pd.DataFrame]:
+def parse_xlsx(data: bytes, name: str, notes: list[str], progress=None) -> tuple[list[str], pd.DataFrame]:
+    """The sheet with most dictionary columns (then most rows) as a header and a body of text cells.
+
+    ``progress(rows_read)``, when given, is called every few thousand rows; a BaseException it raises
+    stops the read (Streamlit's progress bar raises one when the browser session has gone).
+    """
     import openpyxl
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as z:
@@ -130,6 +136,8 @@ def parse_xlsx(data: bytes, name: str, notes: list[str]) -> tuple[list[str], pd.
         for ws in wb.worksheets:
             rows = []
             for k, row in enumerate(ws.iter_rows(values_only=True)):
+                if progress is not None and k and k % PROGRESS_EVERY == 0:
+                    progress(k)
                 if k > MAX_ROWS:  # a sheet without a truthful <dimension>
                     raise PanNetError(f"Sheet {ws.title!r} of {name} has more than {MAX_ROWS:,} rows.",
                                       "Save the patient table as CSV (no row limit) and upload that file.")
@@ -140,7 +148,7 @@ def parse_xlsx(data: bytes, name: str, notes: list[str]) -> tuple[list[str], pd.
         wb.close()
     except PanNetError:
         raise
-    except Exception:  # openpyxl raises many types on damaged files
+    except Exception:  # openpyxl raises many types on damaged files (a stopped session's BaseException passes)
         raise PanNetError(f"{name} is a damaged or incomplete Excel workbook and cannot be read.",
                           "Open it in Excel and save it again as .xlsx, or save the table as CSV.") from None
     if not sheets or all(not rows for _, rows in sheets):

@@ -74,7 +74,7 @@ class ReadResult:
 # ---------------------------------------------------------------------------
 # public
 def read_table(source: Any, filename: str | None = None, column_map: dict | None = None, *,
-               dictionary: bool | None = None, text_columns=()) -> ReadResult:
+               dictionary: bool | None = None, text_columns=(), progress=None) -> ReadResult:
     """Read a CSV or Excel patient table.
 
     Parameters
@@ -87,6 +87,8 @@ def read_table(source: Any, filename: str | None = None, column_map: dict | None
         path's or upload's name).
     column_map : dict, optional
         File header -> dictionary name; overrides the synonyms.
+    progress : callable, optional
+        ``progress(rows_read)`` during a long workbook read; what it raises stops the read.
     text_columns : iterable of str, optional
         Headers read as text whatever they hold (the id column of a generic
         ``columns`` block; the dictionary's ``patient_id`` always is).
@@ -116,7 +118,7 @@ def read_table(source: Any, filename: str | None = None, column_map: dict | None
     if data[:4] == b"PK\x03\x04":
         if suffix not in (".xlsx", ".xlsm"):
             notes.append(f"{name} is an Excel workbook although its name does not end in .xlsx; read as Excel.")
-        header, body = parse_xlsx(data, name, notes)
+        header, body = parse_xlsx(data, name, notes, progress)
     elif data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
         raise PanNetError(f"{name} is an old Excel 97-2003 workbook (.xls) or a password-protected workbook.",
                           "Open it in Excel, remove any password, and save it as .xlsx (Excel workbook) or CSV.")
