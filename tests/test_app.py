@@ -320,3 +320,14 @@ def test_table1_numeric_summary_control_writes_the_settings():
     _go(at, 3)
     _go(at, 2)                                              # survives a page switch
     assert at.radio(key="w.balance.numeric_summary").value == "mean"
+
+
+def test_loading_a_settings_file_updates_the_sidebar_at_once():
+    """The sidebar (preset, endpoint, counts) follows a loaded settings file in the same interaction."""
+    at = _app()
+    pfs = load_preset("primary_tumour_resection").with_values("study", endpoint="pfs")
+    at.file_uploader(key="upload_settings").set_value(("pfs.json", pfs.to_json().encode(), "application/json")).run()
+    assert not at.exception
+    endpoint = [r for r in at.sidebar.radio if r.label == "Endpoint"]
+    assert endpoint and endpoint[0].value == "pfs"
+    assert any(fmt.md_text("Settings loaded from pfs.json") in s.value for s in at.success)

@@ -129,13 +129,33 @@ async def _one_session(browser, url: str, k: int, files) -> dict:
         await ctx.close()
 
 
-async def _drive(url: str, files: dict) -> list[dict]:
+async def _bomb_session(browser, url: str, bomb: bytes) -> dict:
+    """An eleventh session that uploads a zip bomb while the others move their calipers; it is refused."""
+    ctx = await browser.new_context(viewport={"width": 1280, "height": 800})
+    page = await ctx.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    try:
+        await page.goto(url)
+        await page.get_by_role("heading", name="Data", level=1).wait_for()
+        await _idle(page)
+        await asyncio.sleep(5)  # while the others load their files and move their calipers
+        await _upload(page, "registry export", "bomb.xlsx", bomb,
+                      "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "300,000")
+        return {"refused": await page.get_by_text("300,000", exact=False).count() > 0}
+    finally:
+        await ctx.close()
+
+
+async def _drive(url: str, files: dict, bomb: bytes | None = None) -> list[dict]:
     from playwright.async_api import async_playwright
 
     async with async_playwright() as pw:
         browser = await pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         try:
-            return await asyncio.gather(*[_one_session(browser, url, k, files[k]) for k in files])
+            tasks = [_one_session(browser, url, k, files[k]) for k in files]
+            if bomb is not None:
+                tasks.append(_bomb_session(browser, url, bomb))
+            return await asyncio.gather(*tasks)
         finally:
             await browser.close()
 
@@ -185,14 +205,20 @@ def _percentile(values, q) -> float:
 
 
 @pytest.mark.slow
-def test_ten_concurrent_sessions_stay_separate(server_url):
+def test_ten_concurrent_sessions_stay_separate(server_url, tmp_path):
+    """Ten sessions with their own files stay apart and answer within 3 s, while an eleventh uploads a zip bomb."""
+    from test_dashboard import _zip_bomb
+
     files = {k: _session_files(k) for k in range(1, N_SESSIONS + 1)}
+    _zip_bomb(tmp_path / "bomb.xlsx")
     t_start = time.perf_counter()
-    runs = _in_thread(_drive, server_url, files)
+    *runs, bomb = _in_thread(_drive, server_url, files, (tmp_path / "bomb.xlsx").read_bytes())
     wall = time.perf_counter() - t_start
+    assert bomb["refused"]
 
     times = [t for r in runs for t in r["times"]]
-    assert len(times) == N_SESSIONS * MOVES  # every session answered every move
+    assert len(times) == N_SESSIONS * MOVES  # every session answered every move ...
+    assert _percentile(times, 50) < 3000, sorted(times)  # ... the median within 3 s, the bomb notwithstanding
     stats = {"sessions": N_SESSIONS, "moves_per_session": MOVES, "samples": len(times),
              "p50_ms": round(_percentile(times, 50)), "p95_ms": round(_percentile(times, 95)),
              "max_ms": round(max(times) * 1000), "wall_s": round(wall, 1), "cpus": os.cpu_count()}
