@@ -304,6 +304,36 @@ def analyse(settings: Settings, prepared: Prepared, fit: "_propensity.Propensity
                           **extra, **robust)
 
 
+def matched_robust_cox(settings: Settings, frame: pd.DataFrame, mres) -> "_cox.CoxResult":
+    """``cox.matched_robust`` of a matching ``mres`` of ``frame``, exactly as :func:`analyse` computes it.
+
+    ``frame`` needs ``patient_id, treated, time, event`` (the rows ``mres`` matched, in that order).
+    The specification panel (:mod:`pannet_core.specification`) re-runs this for many matchings.
+
+    Raises
+    ------
+    PanNetError
+        Nothing matched, one group only, or no event in the matched sample.
+    """
+    if mres.n_pairs == 0:
+        raise PanNetError("Nothing matched.", "Widen the caliper.")
+    md = mres.data
+    data = frame[["patient_id", "treated", "time", "event"]].assign(
+        pair=md["pair"].to_numpy(), weight=md["weight"].to_numpy(), matched=md["matched"].to_numpy(dtype=bool))
+    m = settings.matching
+    rows = _expand_matched(data, mres)
+    patients = rows.loc[~rows["patient_id"].duplicated().to_numpy()] if m.replace else rows
+    time, event = analysed_time_event(patients, settings)
+    treated = patients["treated"].to_numpy(dtype=bool)
+    if treated.all() or not treated.any() or event.sum() == 0:
+        raise PanNetError("The matched sample has one group only or no event.", "Widen the caliper.")
+    x = pd.DataFrame({"treated": treated.astype(float)})
+    cluster = _cluster(patients, m.replace)
+    if m.ratio != 1 or m.replace:  # the weighted branch of compare()
+        return _cox.coxph(time, event, x, cluster=cluster, weights=patients["weight"].to_numpy(dtype=float))
+    return _cox.coxph(time, event, x, cluster=cluster)
+
+
 def _cluster(patients: pd.DataFrame, replace: bool) -> np.ndarray:
     """Cluster of the robust variance: the matched set without replacement, the patient with it."""
     if replace:

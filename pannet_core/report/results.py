@@ -123,8 +123,12 @@ def _follow_up(t: np.ndarray, event: np.ndarray) -> dict:
             "reverse_km_median": _num(median_followup(t, event))}
 
 
-def results_json(result: AnalysisResult) -> dict:
-    """The ``results.json`` document (CONTRACT.md names, plus documented extras)."""
+def results_json(result: AnalysisResult, robustness: list[dict] | None = None) -> dict:
+    """The ``results.json`` document (CONTRACT.md names, plus documented extras).
+
+    ``robustness``: the specification panel's rows (:func:`pannet_core.specification.robustness_rows`),
+    which the CLI computes once; ``null`` in the document when not given.
+    """
     s = result.settings
     horizons = s.survival.horizons
     pairs = result.matching.pairs
@@ -151,6 +155,7 @@ def results_json(result: AnalysisResult) -> dict:
         "rosenbaum": _jsonable(result.rosenbaum),
         "time_varying": _jsonable(result.time_varying),
         "landmark": _jsonable(result.landmark),
+        "robustness": robustness_records(robustness),
         # extras (not in CONTRACT.md, free to extend)
         # pairs = treated-control links (len(pairs)); patients distinct (docs/methods.md, vocabulary)
         "n_pairs": len(pairs),
