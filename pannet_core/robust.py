@@ -148,7 +148,15 @@ def robust_blocks(settings: Settings, frame: pd.DataFrame, patients: pd.DataFram
     treated = patients["treated"].to_numpy(dtype=bool)
     hr, lo, hi = (float(v) for v in hr_row)
     tv, lm, warns = immortal_time_blocks(settings, frame)
-    return {"rmst": rmst_block(settings, time, event, treated, weights),
-            "e_value": e_value_block(hr, lo, hi, event),
-            "rosenbaum": rosenbaum_block(settings, patients, time, event, hr),
-            "time_varying": tv, "landmark": lm, "robust_warnings": warns}
+    out = {"time_varying": tv, "landmark": lm}
+    for key, what, fn in (
+            ("rmst", "restricted mean survival time", lambda: rmst_block(settings, time, event, treated, weights)),
+            ("e_value", "E-value", lambda: e_value_block(hr, lo, hi, event)),
+            ("rosenbaum", "Rosenbaum sensitivity analysis",
+             lambda: rosenbaum_block(settings, patients, time, event, hr))):
+        try:
+            out[key] = fn()
+        except PanNetError as exc:  # a degenerate matched sample: the main analysis still stands
+            out[key] = None
+            warns += (f"The {what} is not computed: {exc.problem}",)
+    return {**out, "robust_warnings": warns}

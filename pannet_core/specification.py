@@ -61,7 +61,7 @@ def robustness_rows(settings: Settings, prepared: Prepared, fit: "_propensity.Pr
                "hr": None, "lo": None, "hi": None, "p": None}
         try:
             t = matched_robust_cox(settings, frame, mres).table.iloc[0]
-        except PanNetError:
+        except (PanNetError, np.linalg.LinAlgError):  # a degenerate matched sample (e.g. one pair): no HR
             pass
         else:
             row.update({k: (float(t[c]) if np.isfinite(t[c]) else None)
