@@ -103,6 +103,7 @@ def _run(args, out: Path) -> int:
         results_text,
     )
     from pannet_core.settings import Settings
+    from pannet_core.specification import robustness_rows
 
     settings = Settings.load(args.settings)
     threading.Thread(target=preload, daemon=True).start()
@@ -147,10 +148,11 @@ def _run(args, out: Path) -> int:
 
                 wrote_matched.append(writer.submit(write))
 
-            result = analyse(settings, prepared, fit_scores(settings, prepared), on_data=write_matched)
+            fit = fit_scores(settings, prepared)
+            result = analyse(settings, prepared, fit, on_data=write_matched)
             excluded = excluded_patients_frame(prepared)
             wrote_excluded = writer.submit(write_csv, excluded, tmp / "excluded_patients.csv")
-            doc = results_json(result)
+            doc = results_json(result, robustness=robustness_rows(settings, prepared, fit))
             write_csv(matched_sets_frame(result), tmp / "matched_sets.csv")
             text = results_text(doc)  # = json.dumps(doc, indent=2, ensure_ascii=False, allow_nan=False)
             if wrote_excluded.cancel():  # the writer has not started it (still busy): write it here

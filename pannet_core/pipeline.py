@@ -22,6 +22,7 @@ import pandas as pd
 
 from pannet_core.cohort.generic import missing_as_level, prepare_generic
 from pannet_core.errors import PanNetError
+from pannet_core.robust import robust_blocks
 from pannet_core.settings import Settings
 from pannet_core.stats import balance as _balance
 from pannet_core.stats import cox as _cox
@@ -114,6 +115,12 @@ class AnalysisResult:
     cox_models: "CoxModels | None" = None
     sensitivity: Comparison | None = None
     ninety_day: pd.DataFrame | None = None
+    # "Is the answer robust?" (CONTRACT.md; pannet_core.robust): None where not applicable
+    rmst: dict | None = None
+    e_value: dict | None = None
+    rosenbaum: dict | None = None
+    time_varying: dict | None = None
+    landmark: dict | None = None
     warnings: tuple[str, ...] = field(default_factory=tuple)
 
     @property
@@ -271,8 +278,13 @@ def analyse(settings: Settings, prepared: Prepared, fit: "_propensity.Propensity
     # one row per distinct matched patient: without replacement every membership is a distinct patient
     patients = matched_rows.loc[~matched_rows["patient_id"].duplicated().to_numpy()] if m.replace else matched_rows
     cluster = _cluster(patients, m.replace)
-    matched = compare(patients, settings, "matched", cluster=cluster,
-                      weights=patients["weight"].to_numpy(dtype=float) if weighted else None)
+    weights = patients["weight"].to_numpy(dtype=float) if weighted else None
+    matched = compare(patients, settings, "matched", cluster=cluster, weights=weights)
+    m_time, m_event = analysed_time_event(patients, settings)  # as the matched Cox model uses them
+    cox_row = matched.cox.table.iloc[0]
+    robust = robust_blocks(settings, frame, patients, m_time, m_event, weights,
+                           (cox_row["hr"], cox_row["lower"], cox_row["upper"]))
+    robust_warns = robust.pop("robust_warnings")
     warns: tuple[str, ...] = ()
     if m.replace:
         strat = _logrank.TestResult(chisq=float("nan"), df=0, p=float("nan"))
@@ -288,7 +300,38 @@ def analyse(settings: Settings, prepared: Prepared, fit: "_propensity.Propensity
     warnings = prepared.warnings + warns + (extra["cox_models"].warnings if extra.get("cox_models") else ())
     return AnalysisResult(settings=settings, data=data, propensity=fit, matching=mres, balance=bal,
                           unmatched=unmatched, matched=matched, logrank_pair_stratified=strat,
-                          flow=prepared.flow, excluded=prepared.excluded, warnings=warnings, **extra)
+                          flow=prepared.flow, excluded=prepared.excluded, warnings=warnings + robust_warns,
+                          **extra, **robust)
+
+
+def matched_robust_cox(settings: Settings, frame: pd.DataFrame, mres) -> "_cox.CoxResult":
+    """``cox.matched_robust`` of a matching ``mres`` of ``frame``, exactly as :func:`analyse` computes it.
+
+    ``frame`` needs ``patient_id, treated, time, event`` (the rows ``mres`` matched, in that order).
+    The specification panel (:mod:`pannet_core.specification`) re-runs this for many matchings.
+
+    Raises
+    ------
+    PanNetError
+        Nothing matched, one group only, or no event in the matched sample.
+    """
+    if mres.n_pairs == 0:
+        raise PanNetError("Nothing matched.", "Widen the caliper.")
+    md = mres.data
+    data = frame[["patient_id", "treated", "time", "event"]].assign(
+        pair=md["pair"].to_numpy(), weight=md["weight"].to_numpy(), matched=md["matched"].to_numpy(dtype=bool))
+    m = settings.matching
+    rows = _expand_matched(data, mres)
+    patients = rows.loc[~rows["patient_id"].duplicated().to_numpy()] if m.replace else rows
+    time, event = analysed_time_event(patients, settings)
+    treated = patients["treated"].to_numpy(dtype=bool)
+    if treated.all() or not treated.any() or event.sum() == 0:
+        raise PanNetError("The matched sample has one group only or no event.", "Widen the caliper.")
+    x = pd.DataFrame({"treated": treated.astype(float)})
+    cluster = _cluster(patients, m.replace)
+    if m.ratio != 1 or m.replace:  # the weighted branch of compare()
+        return _cox.coxph(time, event, x, cluster=cluster, weights=patients["weight"].to_numpy(dtype=float))
+    return _cox.coxph(time, event, x, cluster=cluster)
 
 
 def _cluster(patients: pd.DataFrame, replace: bool) -> np.ndarray:

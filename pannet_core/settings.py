@@ -160,6 +160,7 @@ class ColumnsSettings(_Block):
     time_unit: str = "days"
     treated_value: Any = None  # which treatment value is "treated"; None = 1/yes/true
     event_value: Any = None    # which event value is "event"; None = 1/yes/true/dead
+    exposure_time: str | None = None  # time from the time origin to treatment (time_unit); empty = never treated
 
     @classmethod
     def from_dict(cls, d: Any) -> "ColumnsSettings":
@@ -172,10 +173,15 @@ class ColumnsSettings(_Block):
         names = [d[k] for k in ("id", "treatment", "time", "event")]
         _check(len(set(names)) == 4, f"The 'columns' block uses one column for two roles: {names}.",
                "Give id, treatment, time and event four different columns.")
+        exposure = d.get("exposure_time")
+        _check(exposure is None or (isinstance(exposure, str) and exposure and exposure not in names),
+               f"columns.exposure_time is {exposure!r}; it must name a column other than id, treatment, time "
+               "and event, or be null.",
+               'Write e.g. "exposure_time": "months_to_surgery", or remove it.')
         return cls(id=d["id"], treatment=d["treatment"], time=d["time"], event=d["event"],
                    time_unit=_choice(d.get("time_unit", "days"), TIME_UNITS, "columns.time_unit"),
                    treated_value=_scalar(d.get("treated_value"), "columns.treated_value"),
-                   event_value=_scalar(d.get("event_value"), "columns.event_value"))
+                   event_value=_scalar(d.get("event_value"), "columns.event_value"), exposure_time=exposure)
 
     @property
     def years_per_unit(self) -> float:
@@ -246,6 +252,8 @@ class SurvivalSettings(_Block):
     risk_times: tuple[float, ...] = ()                  # years; () = every year up to the last time
     conf_level: float = 0.95
     truncate_at_risk: float | None = None               # e.g. 1/3: cut KM and Cox where this fraction remains at risk
+    rmst_horizon: float = 5.0                           # years: restricted mean survival time up to here
+    landmark: float = 0.5                               # years: landmark analysis of the immortal-time panel
 
     @classmethod
     def from_dict(cls, d: Any) -> "SurvivalSettings":
@@ -268,8 +276,46 @@ class SurvivalSettings(_Block):
         _check(tr is None or (_is_number(tr) and 0 < tr < 1),
                f"survival.truncate_at_risk is {tr!r}; it must be a fraction between 0 and 1, or null.",
                "Use e.g. 0.333 to stop where one third of the cohort remains at risk.")
+        for key, default, low in (("rmst_horizon", 5.0, 1e-9), ("landmark", 0.5, 0.0)):
+            v = d.get(key, default)
+            _check(_is_number(v) and low <= v <= MAX_YEARS,
+                   f"survival.{key} is {v!r}; it must be a number of years, {'from 0' if low == 0 else 'above 0'} "
+                   f"to {MAX_YEARS:g}.", f'Write e.g. "{key}": {default:g}.')
+            out[key] = float(v)
         return cls(ci=_choice(d.get("ci", "log-log"), CI_TYPES, "survival.ci"), conf_level=float(cl),
                    truncate_at_risk=None if tr is None else float(tr), **out)
+
+
+DEFAULT_CALIPERS = (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, None)
+MAX_RANDOM_ORDERS = 100
+
+
+@dataclass(frozen=True)
+class RobustnessSettings(_Block):
+    """Specification panel: the matched analysis re-run over calipers x matching orders.
+
+    ``calipers`` are on the configured ``matching.caliper_scale`` (None = no caliper);
+    ``random_orders`` random orders use seeds 1..random_orders.
+    """
+
+    calipers: tuple[float | None, ...] = DEFAULT_CALIPERS
+    random_orders: int = 10
+
+    @classmethod
+    def from_dict(cls, d: Any) -> "RobustnessSettings":
+        _block(d, cls, "robustness", 'Write it as {"calipers": [0.05, 0.1, 0.2, null], "random_orders": 10}.')
+        cal = d.get("calipers", list(DEFAULT_CALIPERS))
+        _check(isinstance(cal, (list, tuple)) and 0 < len(cal) <= 20
+               and all(c is None or (_is_number(c) and 0 < c <= MAX_CALIPER) for c in cal)
+               and len(set(cal)) == len(cal),
+               f"robustness.calipers is {cal!r}; it must be a list of 1 to 20 different calipers above 0 and at "
+               f"most {MAX_CALIPER:g}, null meaning no caliper.",
+               'Write e.g. "calipers": [0.01, 0.02, 0.05, 0.1, 0.2, 0.5, null].')
+        k = d.get("random_orders", 10)
+        _check(isinstance(k, int) and not isinstance(k, bool) and 0 <= k <= MAX_RANDOM_ORDERS,
+               f"robustness.random_orders is {k!r}; it must be a whole number from 0 to {MAX_RANDOM_ORDERS}.",
+               "Use 10 (seeds 1 to 10), or 0 for the deterministic orders only.")
+        return cls(calipers=tuple(None if c is None else float(c) for c in cal), random_orders=k)
 
 
 @dataclass(frozen=True)
@@ -383,6 +429,7 @@ class Settings:
     survival: SurvivalSettings = SurvivalSettings()
     cox: CoxSettings = CoxSettings()
     balance: BalanceSettings = BalanceSettings()
+    robustness: RobustnessSettings = RobustnessSettings()
     column_map: dict = field(default_factory=dict, hash=False)  # file header -> dictionary name
     name: str = ""  # preset or user label
 
@@ -410,6 +457,7 @@ class Settings:
         out["survival"] = self.survival.to_dict()
         out["cox"] = self.cox.to_dict()
         out["balance"] = self.balance.to_dict()
+        out["robustness"] = self.robustness.to_dict()
         if self.column_map:
             out["column_map"] = dict(self.column_map)
         return out
@@ -422,7 +470,7 @@ class Settings:
         _check(isinstance(d, dict), "The settings must be a JSON object.",
                "Start from a preset in pannet_core/presets/ or save settings from the dashboard.")
         known = {"name", "columns", "study", "eligibility", "propensity", "matching", "survival", "cox",
-                 "balance", "column_map"}
+                 "balance", "robustness", "column_map"}
         _reject_unknown(d, known, "top level")
         _check(("columns" in d) != ("study" in d),
                "The settings need exactly one of a 'columns' block (one row per patient with time and event) "
@@ -451,9 +499,14 @@ class Settings:
             survival=SurvivalSettings.from_dict(d.get("survival", {})),
             cox=CoxSettings.from_dict(d.get("cox", {})),
             balance=BalanceSettings.from_dict(d.get("balance", {})),
+            robustness=RobustnessSettings.from_dict(d.get("robustness", {})),
             column_map=dict(cmap),
         )
         out._check_cutoff_after_diagnoses()
+        if out.matching.caliper_scale == "ps_absolute":
+            wide = [c for c in out.robustness.calipers if c is not None and c > 1]
+            _check(not wide, f"robustness.calipers has {wide} with caliper_scale 'ps_absolute', where a caliper is "
+                   "a difference in probability, at most 1.", "Use calipers from 0.01 to 1, or null.")
         return out
 
     def _check_cutoff_after_diagnoses(self) -> None:

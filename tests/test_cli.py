@@ -185,18 +185,21 @@ def test_bad_input_exits_with_a_message_and_writes_nothing(case, data, settings,
 def test_run_files_equal_the_serial_writes(run_out, demo_csv, tmp_path):
     """run writes the CSV files on a thread while it computes: the bytes are those of writing them in turn."""
     from pannet_core.cli import load_data
-    from pannet_core.pipeline import run_analysis
+    from pannet_core.pipeline import analyse, fit_scores, prepare
     from pannet_core.report.csv_writer import write_csv
     from pannet_core.report.results import excluded_patients_frame, matched_cohort_frame, results_json
+    from pannet_core.specification import robustness_rows
 
     settings = load_preset("primary_tumour_resection")
-    result = run_analysis(settings, load_data(demo_csv, settings))
+    prepared = prepare(settings, load_data(demo_csv, settings))
+    fit = fit_scores(settings, prepared)
+    result = analyse(settings, prepared, fit)
     write_csv(matched_cohort_frame(result), tmp_path / "matched_cohort.csv")
     write_csv(excluded_patients_frame(result), tmp_path / "excluded_patients.csv")
     for name in ("matched_cohort.csv", "excluded_patients.csv"):
         assert (run_out / name).read_bytes() == (tmp_path / name).read_bytes(), name
     assert json.loads((run_out / "results.json").read_text()) == json.loads(
-        json.dumps(results_json(result), allow_nan=False))
+        json.dumps(results_json(result, robustness=robustness_rows(settings, prepared, fit)), allow_nan=False))
 
 
 @pytest.mark.parametrize("failing", ["excluded_patients.csv", "matched_cohort.csv"])

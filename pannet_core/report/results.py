@@ -72,6 +72,22 @@ def _hr(cox) -> dict:
     return {"hr": _num(row["hr"]), "lo": _num(row["lower"]), "hi": _num(row["upper"]), "p": _num(row["p"])}
 
 
+def _jsonable(obj: Any) -> Any:
+    """Nested dicts/lists of numbers and text as JSON values (NaN/inf -> null, numpy -> Python)."""
+    if isinstance(obj, dict):
+        return {k: _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_jsonable(v) for v in obj]
+    if obj is None or isinstance(obj, (str, bool)):
+        return obj
+    return _num(obj)
+
+
+def robustness_records(rows: list[dict] | None) -> list[dict] | None:
+    """The ``robustness`` rows (:func:`pannet_core.specification.robustness_rows`) as JSON values."""
+    return None if rows is None else _jsonable(rows)
+
+
 def _records(df: pd.DataFrame | None) -> list[dict] | None:
     if df is None:
         return None
@@ -107,8 +123,12 @@ def _follow_up(t: np.ndarray, event: np.ndarray) -> dict:
             "reverse_km_median": _num(median_followup(t, event))}
 
 
-def results_json(result: AnalysisResult) -> dict:
-    """The ``results.json`` document (CONTRACT.md names, plus documented extras)."""
+def results_json(result: AnalysisResult, robustness: list[dict] | None = None) -> dict:
+    """The ``results.json`` document (CONTRACT.md names, plus documented extras).
+
+    ``robustness``: the specification panel's rows (:func:`pannet_core.specification.robustness_rows`),
+    which the CLI computes once; ``null`` in the document when not given.
+    """
     s = result.settings
     horizons = s.survival.horizons
     pairs = result.matching.pairs
@@ -129,6 +149,13 @@ def results_json(result: AnalysisResult) -> dict:
         "logrank": {"unmatched": _test(result.unmatched.logrank), "matched": _test(result.matched.logrank),
                     "matched_pair_stratified": _test(result.logrank_pair_stratified)},
         "cox": {"unmatched": _hr(result.unmatched.cox), "matched_robust": _hr(result.matched.cox)},
+        # "Is the answer robust?" (CONTRACT.md): null where not applicable
+        "rmst": _jsonable(result.rmst),
+        "e_value": _jsonable(result.e_value),
+        "rosenbaum": _jsonable(result.rosenbaum),
+        "time_varying": _jsonable(result.time_varying),
+        "landmark": _jsonable(result.landmark),
+        "robustness": robustness_records(robustness),
         # extras (not in CONTRACT.md, free to extend)
         # pairs = treated-control links (len(pairs)); patients distinct (docs/methods.md, vocabulary)
         "n_pairs": len(pairs),
