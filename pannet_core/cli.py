@@ -37,6 +37,9 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--settings", required=True, help="settings JSON (saved from the dashboard or a preset)")
     r.add_argument("--out", required=True, help="output folder")
     r.add_argument("--no-figures", action="store_true", help="skip the PNG figures")
+    r.add_argument("--robustness", action="store_true",
+                   help="add the specification panel to results.json (every caliper x order of the settings' "
+                        "robustness block: 84 re-matches by default)")
     d = sub.add_parser("demo", help="write the synthetic demonstration cohort")
     d.add_argument("--out", required=True, help="CSV file to write")
     d.add_argument("--seed", type=int, default=0)
@@ -152,7 +155,9 @@ def _run(args, out: Path) -> int:
             result = analyse(settings, prepared, fit, on_data=write_matched)
             excluded = excluded_patients_frame(prepared)
             wrote_excluded = writer.submit(write_csv, excluded, tmp / "excluded_patients.csv")
-            doc = results_json(result, robustness=robustness_rows(settings, prepared, fit))
+            # the panel re-matches 84 times: seconds at registry scale, so only when asked for
+            rows = robustness_rows(settings, prepared, fit) if args.robustness else None
+            doc = results_json(result, robustness=rows)
             write_csv(matched_sets_frame(result), tmp / "matched_sets.csv")
             text = results_text(doc)  # = json.dumps(doc, indent=2, ensure_ascii=False, allow_nan=False)
             if wrote_excluded.cancel():  # the writer has not started it (still busy): write it here

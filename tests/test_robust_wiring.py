@@ -205,8 +205,11 @@ def test_a_tiny_caliper_gives_null_rows_not_an_error():
 
 def test_cli_run_writes_the_robustness_rows(demo_csv, tmp_path):
     preset = "pannet_core/presets/primary_tumour_resection.json"
-    assert main(["run", "--data", str(demo_csv), "--settings", preset, "--out", str(tmp_path / "o"),
+    assert main(["run", "--data", str(demo_csv), "--settings", preset, "--out", str(tmp_path / "plain"),
                  "--no-figures"]) == 0
+    assert json.loads((tmp_path / "plain" / "results.json").read_text(encoding="utf-8"))["robustness"] is None
+    assert main(["run", "--data", str(demo_csv), "--settings", preset, "--out", str(tmp_path / "o"),
+                 "--no-figures", "--robustness"]) == 0
     doc = json.loads((tmp_path / "o" / "results.json").read_text(encoding="utf-8"))
     s = load_preset("primary_tumour_resection")
     _check_shapes(doc, exposure=True, pairs_1to1=True)
