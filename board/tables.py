@@ -5,6 +5,7 @@ import pandas as pd
 
 from board import fmt
 from pannet_core.figures import style as figures_style
+from pannet_core.figures import text as figure_text
 from pannet_core.report import export
 
 
@@ -55,10 +56,11 @@ def survival_display(comparison, labels: dict[str, str], horizons) -> pd.DataFra
     return pd.DataFrame(rows)
 
 
-def hr_text(cox_table: pd.DataFrame, robust: bool = False) -> str:
-    """``HR 0.62 (0.41–0.93), P = 0.021`` for the first term of a Cox table."""
+def hr_text(cox_table: pd.DataFrame, robust: bool = False, labels: dict[str, str] | None = None) -> str:
+    """``HR resected vs not resected 0.62 (0.41–0.93), Wald P = 0.021`` for the first term of a Cox table."""
     r = cox_table.iloc[0]
-    return f"HR {fmt.ci(r['hr'], r['lower'], r['upper'])}, P = {fmt.p_value(r['p'])}" + (
+    direction = f" {figure_text.hr_direction(labels)}" if labels else ""
+    return f"HR{direction} {fmt.ci(r['hr'], r['lower'], r['upper'])}, Wald P = {fmt.p_value(r['p'])}" + (
         " (robust SE, clustered on pairs)" if robust else "")
 
 
