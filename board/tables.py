@@ -30,13 +30,16 @@ def table1_display(t1: pd.DataFrame, labels: dict[str, str]) -> pd.DataFrame:
                                                                                        r.get("treated_pct"))
         c = r.get("control_summary") if numeric and r.get("control_summary") else _count(r.get("control_n"),
                                                                                        r.get("control_pct"))
-        rows.append({"Variable": r.get("label") or r.get("variable"), "Level": r.get("level") or "",
+        rows.append({"Variable": figures_style.uk_spelling(r.get("label") or r.get("variable")),
+                     "Level": figures_style.pretty_level(r.get("level") or ""),
                      labels["treated"]: t, labels["control"]: c, "P": fmt.p_value(r.get("p")),
                      "SMD": fmt.smd(r.get("smd")), "Imbalanced": "⚠ SMD ≥ threshold" if r.get("flag") else ""})
     out = pd.DataFrame(rows)
-    # show the variable name once per block of levels
+    # the variable name and its P (one test per variable) once per block of levels
     if not out.empty:
-        out.loc[out["Variable"].eq(out["Variable"].shift()), "Variable"] = ""
+        var = pd.Series([r.get("variable") for r in t1.to_dict(orient="records")], index=out.index)
+        again = var.eq(var.shift())
+        out.loc[again, ["Variable", "P"]] = ""
     return out
 
 

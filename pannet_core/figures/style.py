@@ -113,6 +113,11 @@ def pretty_level(level: str) -> str:
     return str(level).replace(">=", "≥").replace("<=", "≤")
 
 
+def uk_spelling(text: str) -> str:
+    """One spelling on screen: ``tumour`` (labels taken from the papers may say ``tumor``)."""
+    return re.sub(r"\b([Tt])umor", r"\1umour", str(text))
+
+
 def pretty_variable(name: str, sep: str = ": ") -> str:
     """``size=<=20`` -> ``size: ≤20``; ``age_group`` -> ``age`` (``sep`` between name and level)."""
     text = str(name)
