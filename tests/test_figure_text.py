@@ -63,3 +63,27 @@ def test_demo_verdict_and_summary_come_from_the_result(demo_result, fitted_demo)
     s, prepared, fit = fitted_demo  # the sentence follows the settings
     other = pipeline.analyse(s.with_values("survival", horizons=(1.0, 3.0)), prepared, fit)
     assert "3-year overall survival" in text.summary_sentence(other)
+
+
+def test_the_001_slide_leads_with_the_multivariable_cox_hr():
+    from board import state
+    from pannet_core import figures
+    from pannet_core.settings import load_preset
+
+    r = pipeline.run_analysis(load_preset("liver_surgery_tha"), state.demo_entry().frame)
+    multi = text.multivariable_treated(r)
+    t = r.cox_models.table
+    row = t[(t.model == "multivariable") & (t.variable == "treated")].iloc[0]
+    assert multi is not None and multi["hr"] == row["hr"]
+    notes = {a.name: a.text for a in figures.summary_slide(r).layout.annotations}
+    assert notes["hr"] == f"<b>{multi['hr']:.2f}</b>"
+    assert notes["hr_label"] == "HR liver surgery / THA vs no liver surgery, multivariable Cox (all patients)"
+    assert f"Wald P = {multi['p']:.3f} (primary)" in notes["tests"]
+    matched = r.matched.cox.table.iloc[0]
+    assert f"matched HR {matched['hr']:.2f}" in notes["tests"] and "(secondary)" in notes["tests"]
+    # without Cox models (seed 000) the matched HR and the plain log-rank test lead
+    r0 = pipeline.run_analysis(load_preset("primary_tumour_resection"), state.demo_entry().frame)
+    notes0 = {a.name: a.text for a in figures.summary_slide(r0).layout.annotations}
+    assert text.multivariable_treated(r0) is None
+    assert notes0["hr"] == f"<b>{r0.matched.cox.table.iloc[0]['hr']:.2f}</b>"
+    assert "Log-rank P (matched groups) = " in notes0["tests"] and "stratified on matched sets" in notes0["tests"]

@@ -101,17 +101,29 @@ def summary_slide(result: Any, *, synthetic: bool | None = None, title: str | No
     row = comp.cox.table.iloc[0]
     p = getattr(comp.logrank, "p", None)
     strat = getattr(getattr(result, "logrank_pair_stratified", None), "p", None)
-    fig.add_annotation(text=f"HR {text.hr_direction(labels)}, matched cohort",
-                       x=x0, y=top, xref="paper", yref="paper", xanchor="left", yanchor="top", showarrow=False,
-                       font=dict(size=BASE_FONT, color=NEUTRAL["muted"]), name="hr_label")
-    hr_txt = f"{float(row['hr']):.2f}" if is_number(row["hr"]) else "n/a"
+    multi = text.multivariable_treated(result)
+    if multi is not None:  # study 001: the multivariable Cox model of all analysed patients is the main analysis
+        hr_label = f"HR {text.hr_direction(labels)}, multivariable Cox (all patients)"
+        shown = multi
+    else:
+        hr_label = f"HR {text.hr_direction(labels)}, matched cohort"
+        shown = row
+    hr_txt = f"{float(shown['hr']):.2f}" if is_number(shown["hr"]) else "n/a"
+    ci_txt = fmt_ci(shown["hr"], shown["lower"], shown["upper"])[len(hr_txt) + 1:].strip("()")
+    fig.add_annotation(text=hr_label, x=x0, y=top, xref="paper", yref="paper", xanchor="left", yanchor="top",
+                       showarrow=False, font=dict(size=BASE_FONT, color=NEUTRAL["muted"]), name="hr_label")
     fig.add_annotation(text=f"<b>{hr_txt}</b>", x=x0, y=top - 0.045, xref="paper", yref="paper", xanchor="left",
                        yanchor="top", showarrow=False, font=dict(size=64, color=NEUTRAL["ink"]), name="hr")
-    tests = [f"{ci_pct} CI {fmt_ci(row['hr'], row['lower'], row['upper'])[len(hr_txt) + 1:].strip('()')}",
-             f"{text.labelled_p(p, scope='matched groups')} (primary)"]
-    if is_number(strat):
-        tests.append(f"<span style='color:{NEUTRAL['muted']}'>stratified on matched sets {fmt_p(strat)} "
-                     "(secondary)</span>")
+    secondary = f"<span style='color:{NEUTRAL['muted']}'>{{}} (secondary)</span>"
+    tests = [f"{ci_pct} CI {ci_txt}"]
+    if multi is not None:
+        tests.append(f"Wald {fmt_p(multi.get('p'))} (primary)")
+        matched_hr = fmt_ci(row["hr"], row["lower"], row["upper"])
+        tests.append(secondary.format(f"matched HR {matched_hr},<br>{text.labelled_p(p, scope='matched groups')}"))
+    else:
+        tests.append(f"{text.labelled_p(p, scope='matched groups')} (primary)")
+        if is_number(strat):
+            tests.append(secondary.format(f"stratified on matched sets {fmt_p(strat)}"))
     fig.add_annotation(text="<br>".join(tests), x=x0 + 0.115, y=top - 0.06, xref="paper", yref="paper",
                        xanchor="left", yanchor="top", align="left", showarrow=False, font=dict(size=BASE_FONT),
                        name="tests")

@@ -66,9 +66,23 @@ def labelled_p(p: Any, test: str = PRIMARY_TEST, scope: str | None = None) -> st
     return f"{test} {text}"
 
 
+def _lower_first(label: str) -> str:
+    """``Liver surgery / THA`` -> ``liver surgery / THA`` (acronyms kept)."""
+    return label if label[:2].isupper() else label[:1].lower() + label[1:]
+
+
 def hr_direction(labels: dict[str, str]) -> str:
     """``primary tumour resected vs not resected``: which group's hazard over which."""
-    return f"{labels['treated'].lower()} vs {labels['control'].lower()}"
+    return f"{_lower_first(labels['treated'])} vs {_lower_first(labels['control'])}"
+
+
+def multivariable_treated(result: Any) -> pd.Series | None:
+    """The treatment row of the multivariable Cox model (``result.cox_models``), or None without one."""
+    table = getattr(getattr(result, "cox_models", None), "table", None)
+    if table is None or not len(table) or not {"model", "variable", "hr"} <= set(table.columns):
+        return None
+    rows = table[(table["model"] == "multivariable") & (table["variable"] == "treated")]
+    return rows.iloc[0] if len(rows) and is_number(rows.iloc[0]["hr"]) else None
 
 
 def hr_phrase(cox_table: pd.DataFrame | None, labels: dict[str, str], conf_level: float = 0.95) -> str:
