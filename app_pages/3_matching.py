@@ -13,6 +13,7 @@ import pandas as pd
 import streamlit as st
 
 from board import cached, figs, fmt, matching_ui, profile, sidebar, state, tables
+from pannet_core.figures import text as figure_text
 from pannet_core.settings import CALIPER_SCALES, DEFAULT_CALIPER, NUMERIC_SUMMARIES, ORDERS
 
 LAST_CALIPER = "pnb_last_caliper"
@@ -113,6 +114,8 @@ def _results(s, result) -> None:
     st.subheader("Balance (love plot)")
     st.caption(f"Absolute standardised mean difference of each covariate level before (open) and after (filled) "
                f"matching; the dashed line is the {s.balance.threshold:g} threshold.")
+    with st.container(key="balance-verdict"):
+        st.markdown(f"**{fmt.md_text(figure_text.balance_verdict(result.balance, s.balance.threshold))}**")
     fig = figs.love(result, screen=True)
     figs.show(fig, key="love_plot", filename="love_plot", height=figs.matching_height(fig))
 

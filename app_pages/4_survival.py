@@ -5,6 +5,8 @@ import pandas as pd
 import streamlit as st
 
 from board import cached, figs, fmt, state, tables
+from pannet_core.figures import style as figure_style
+from pannet_core.figures import text as figure_text
 from pannet_core.settings import CI_TYPES
 
 st.title("Survival")
@@ -21,7 +23,7 @@ state.field_control(c2.selectbox, "Confidence interval", "survival", "ci", optio
                                  "log-log": "log-log (R default for survfit)"}.get)
 state.field_control(c3.multiselect, "Survival at (years)", "survival", "horizons", options=[1.0, 2.0, 3.0, 5.0, 10.0],
                     to_widget=list, from_widget=lambda v: tuple(sorted(float(x) for x in v)),
-                    format_func=lambda v: f"{v:g} years")
+                    format_func=figure_text.years_label)
 d1, d2, d3 = st.columns(3, gap="large")
 state.control(d2.toggle, "Truncate where few remain at risk", state.key_for("survival", "truncate_on"),
               s.survival.truncate_at_risk is not None,
@@ -53,6 +55,15 @@ if s.is_pannet:
 result = cached.result_or_stop()
 ep = s.study.endpoint if s.is_pannet else "os"
 
+# the answer in words first, numbers from the result (md_text: shown literally, never as markdown)
+with st.container(key="survival-summary"):
+    st.markdown(f"**{fmt.md_text(figure_text.summary_sentence(result))}**")
+    st.markdown(fmt.md_text(figure_text.balance_verdict(result.balance, s.balance.threshold)))
+    st.caption("Primary test: the log-rank test on the matched groups (as in the paper of seed 000). Secondary: "
+               "the log-rank test stratified on matched sets. Hazard ratios compare "
+               f"{fmt.md_text(figure_text.hr_direction(labels))} (below 1: lower hazard with "
+               f"{fmt.md_text(labels['treated'].lower())}).")
+
 TITLES = {"unmatched": "All analysed patients (unmatched)", "matched": "Propensity-matched"}
 for which in ("unmatched", "matched"):
     st.subheader(f"Kaplan-Meier: {TITLES[which].lower()}")
@@ -73,10 +84,15 @@ for which in ("unmatched", "matched"):
     comp = getattr(result, which)
     tables_box.markdown(f"**{TITLES[which]}**")
     tables_box.dataframe(tables.survival_display(comp, labels, s.survival.horizons), hide_index=True, width="stretch")
-    p_text = f"Log-rank P = {fmt.p_value(comp.logrank.p)}"
-    if which == "matched" and fmt.is_value(result.logrank_pair_stratified.p):
-        p_text += f"; stratified on matched sets P = {fmt.p_value(result.logrank_pair_stratified.p)}"
-    tables_box.markdown(f"**{p_text}; {tables.hr_text(comp.cox.table, robust=which == 'matched')}**")
+    if which == "matched":
+        p_text = f"Primary: {figure_text.labelled_p(comp.logrank.p, scope='matched groups')}"
+        if fmt.is_value(result.logrank_pair_stratified.p):
+            p_text += (f". Secondary: log-rank stratified on matched sets "
+                       f"{figure_style.fmt_p(result.logrank_pair_stratified.p)}")
+    else:
+        p_text = figure_text.labelled_p(comp.logrank.p, scope="all patients")
+    hr = tables.hr_text(comp.cox.table, robust=which == "matched", labels=labels)
+    tables_box.markdown(f"**{fmt.md_text(p_text)}; {fmt.md_text(hr)}**")
 
 if cox_box is not None:
     cox_box.subheader("Cox regression: univariable and multivariable")
@@ -88,7 +104,8 @@ if cox_box is not None:
 if result.sensitivity is not None:
     sens = result.sensitivity
     sens_box.dataframe(tables.survival_display(sens, labels, s.survival.horizons), hide_index=True, width="stretch")
-    sens_box.markdown(f"**Log-rank P = {fmt.p_value(sens.logrank.p)}; {tables.hr_text(sens.cox.table)}**")
+    sens_p = figure_text.labelled_p(sens.logrank.p, scope=sens.label)
+    sens_box.markdown(f"**{fmt.md_text(sens_p)}; {fmt.md_text(tables.hr_text(sens.cox.table, labels=labels))}**")
 
 if result.ninety_day is not None and len(result.ninety_day):
     st.subheader("90-day mortality")

@@ -96,7 +96,8 @@ def love(result, *, screen: bool = False):
 
 
 def love_builder(result) -> Callable:
-    return lambda: figures.love_plot(result.balance, threshold=result.settings.balance.threshold)
+    return lambda: figures.mark_synthetic(
+        figures.love_plot(result.balance, threshold=result.settings.balance.threshold), result)
 
 
 def love_screen_dict(result) -> dict:
@@ -113,7 +114,8 @@ def overlap(result, *, screen: bool = False):
 
 
 def overlap_builder(result) -> Callable:
-    return lambda: figures.ps_overlap(result.data, labels=figures.group_labels(result.settings))
+    return lambda: figures.mark_synthetic(
+        figures.ps_overlap(result.data, labels=figures.group_labels(result.settings)), result)
 
 
 def overlap_screen_dict(result) -> dict:
@@ -133,7 +135,7 @@ def forest_height(fig: go.Figure) -> int:
 
 
 def forest(result, *, screen: bool = False):
-    build = lambda: figures.forest_plot(result.cox_models)  # noqa: E731
+    build = lambda: figures.mark_synthetic(figures.forest_plot(result.cox_models), result)  # noqa: E731
     return sized("forest", result, build, forest_height) if screen else _get("forest", result, build)
 
 
@@ -143,9 +145,9 @@ def consort_height(fig: go.Figure) -> int:
 
 
 def consort(result, *, screen: bool = False):
-    build = lambda: figures.consort_figure(  # noqa: E731
+    build = lambda: figures.mark_synthetic(figures.consort_figure(  # noqa: E731
         result.flow, result.n_treated, result.n_control, result.n_sets,
         labels=figures.group_labels(result.settings),
-        n_matched_control=result.n_matched_control)
+        n_matched_control=result.n_matched_control), result)
     return (sized("consort", result, build, consort_height, full_width=True) if screen
             else _get("consort", result, build))

@@ -12,6 +12,8 @@ from typing import Any
 
 import pandas as pd
 
+from pannet_core.figures.style import fmt_p
+
 DASH = "–"
 
 
@@ -31,11 +33,10 @@ def is_value(x: Any) -> bool:
 
 
 def p_value(p: Any) -> str:
-    """``<0.001`` or three decimals (``0.046``); en dash when missing."""
+    """P as the figures print it (``figures.style.fmt_p``): ``<0.001``, ``0.046``, ``0.43``; en dash when missing."""
     if not is_value(p):
         return DASH
-    p = float(p)
-    return "<0.001" if p < 0.001 else f"{p:.3f}"
+    return fmt_p(p).removeprefix("P = ").replace("P < ", "<")
 
 
 def pct(x: Any, *, fraction: bool = True) -> str:

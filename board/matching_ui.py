@@ -9,6 +9,7 @@ from __future__ import annotations
 import pandas as pd
 
 from pannet_core.cohort import covariates as cohort_covariates
+from pannet_core.figures import style as figures_style
 from pannet_core.settings import Settings
 
 COMPARISONS = {"primary_resection": "Primary tumour resection vs none (study 000)",
@@ -34,6 +35,7 @@ def caliper_label(s: Settings) -> str:
 
 def covariate_label(name: str) -> str:
     text = cohort_covariates.COVARIATE_LABELS.get(name)
+    text = figures_style.uk_spelling(text) if text else text
     if name in cohort_covariates.BINNED_FROM:
         return f"{text or name} - groups [{name}]"
     return f"{text} [{name}]" if text else name

@@ -5,6 +5,7 @@ import pandas as pd
 
 from board import fmt
 from pannet_core.figures import style as figures_style
+from pannet_core.figures import text as figure_text
 from pannet_core.report import export
 
 
@@ -29,13 +30,16 @@ def table1_display(t1: pd.DataFrame, labels: dict[str, str]) -> pd.DataFrame:
                                                                                        r.get("treated_pct"))
         c = r.get("control_summary") if numeric and r.get("control_summary") else _count(r.get("control_n"),
                                                                                        r.get("control_pct"))
-        rows.append({"Variable": r.get("label") or r.get("variable"), "Level": r.get("level") or "",
+        rows.append({"Variable": figures_style.uk_spelling(r.get("label") or r.get("variable")),
+                     "Level": figures_style.pretty_level(r.get("level") or ""),
                      labels["treated"]: t, labels["control"]: c, "P": fmt.p_value(r.get("p")),
                      "SMD": fmt.smd(r.get("smd")), "Imbalanced": "⚠ SMD ≥ threshold" if r.get("flag") else ""})
     out = pd.DataFrame(rows)
-    # show the variable name once per block of levels
+    # the variable name and its P (one test per variable) once per block of levels
     if not out.empty:
-        out.loc[out["Variable"].eq(out["Variable"].shift()), "Variable"] = ""
+        var = pd.Series([r.get("variable") for r in t1.to_dict(orient="records")], index=out.index)
+        again = var.eq(var.shift())
+        out.loc[again, ["Variable", "P"]] = ""
     return out
 
 
@@ -55,10 +59,11 @@ def survival_display(comparison, labels: dict[str, str], horizons) -> pd.DataFra
     return pd.DataFrame(rows)
 
 
-def hr_text(cox_table: pd.DataFrame, robust: bool = False) -> str:
-    """``HR 0.62 (0.41–0.93), P = 0.021`` for the first term of a Cox table."""
+def hr_text(cox_table: pd.DataFrame, robust: bool = False, labels: dict[str, str] | None = None) -> str:
+    """``HR resected vs not resected 0.62 (0.41–0.93), Wald P = 0.021`` for the first term of a Cox table."""
     r = cox_table.iloc[0]
-    return f"HR {fmt.ci(r['hr'], r['lower'], r['upper'])}, P = {fmt.p_value(r['p'])}" + (
+    direction = f" {figure_text.hr_direction(labels)}" if labels else ""
+    return f"HR{direction} {fmt.ci(r['hr'], r['lower'], r['upper'])}, Wald P = {fmt.p_value(r['p'])}" + (
         " (robust SE, clustered on pairs)" if robust else "")
 
 

@@ -83,7 +83,7 @@ def test_pages_show_their_key_elements(at):
     assert _pairs(at) > 0
     assert any(m.value.startswith("**Resolved caliper width: 0.") for m in at.markdown)
     _go(at, 3)
-    assert any("Log-rank P = " in m.value for m in at.markdown)
+    assert any(fmt.md_text("Log-rank P (matched groups) = ") in m.value for m in at.markdown)
     _go(at, 4)
     labels = [b.proto.label for b in at.get("download_button")]
     assert "Slide as PNG" in labels and "Download all (zip)" in labels and "Settings (JSON)" in labels
@@ -293,9 +293,10 @@ def test_study_cutoff_date_control_changes_the_analysis():
     if preset_cut is None:
         at.toggle(key="w.study.cutoff_on").set_value(True).run()
     def tests_text():
-        return [m.value for m in at.markdown if "Log-rank P = " in m.value]
+        return [m.value for m in at.markdown if fmt.md_text("Log-rank P (") in m.value]
 
     before = tests_text()
+    assert before  # the labelled tests are shown
     at.date_input(key="w.study.cutoff_date").set_value(dt.date(2016, 6, 30)).run()
     assert not at.exception
     assert _settings(at).study.cutoff_date == "2016-06-30"

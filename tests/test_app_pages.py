@@ -177,7 +177,10 @@ def test_survival_page_shows_both_cohorts_tests_sensitivity_and_ninety_day(at):
     for key in ("km_unmatched", "km_matched", "km_sens"):
         _chart(at, key)
     text = " ".join(m.value for m in at.markdown)
-    assert "Log-rank P = " in text and "stratified on matched sets P = " in text and "HR" in text
+    assert fmt.md_text("Primary: Log-rank P (matched groups) = ") in text
+    assert fmt.md_text("Secondary: log-rank stratified on matched sets P = ") in text
+    assert fmt.md_text("Log-rank P (all patients) = ") in text
+    assert fmt.md_text("HR primary tumour resected vs not resected ") in text
     heads = [s.value for s in at.subheader]
     assert any(h.startswith("Sensitivity analysis") for h in heads) and "90-day mortality" in heads
     nd = _frame_with(at, "Group", "Deaths within 90 days")
@@ -240,14 +243,14 @@ def test_ci_type_and_truncation_controls_change_the_survival_page():
     at = _app()
     _go(at, 3)
     bands_plain = _ci_band_values(at)
-    tests_before = [m.value for m in at.markdown if "Log-rank P = " in m.value]
+    tests_before = [m.value for m in at.markdown if fmt.md_text("Log-rank P (") in m.value]
     at.selectbox(key="w.survival.ci").set_value("log-log").run()
     assert not at.exception and at.session_state["pnb_settings"].survival.ci == "log-log"
     assert bands_plain and _ci_band_values(at) != bands_plain          # other confidence limits drawn
     at.toggle(key="w.survival.truncate_on").set_value(True).run()
     assert not at.exception, [e.value for e in at.exception]
     assert at.session_state["pnb_settings"].survival.truncate_at_risk == pytest.approx(1 / 3)
-    assert [m.value for m in at.markdown if "Log-rank P = " in m.value] != tests_before
+    assert [m.value for m in at.markdown if fmt.md_text("Log-rank P (") in m.value] != tests_before
     assert not at.error, [e.value for e in at.error]
 
 

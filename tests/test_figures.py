@@ -120,8 +120,19 @@ def test_risk_times_and_max_time_are_honoured(comp):
 def test_km_prints_p_value_and_hazard_ratio(comp):
     fig = figures.km_figure(comp)
     text = " ".join(a.text for a in fig.layout.annotations)
-    assert "Log-rank P = 0.012" in text
-    assert "HR 0.45 (95% CI 0.30–0.67)" in text
+    assert "Log-rank P (matched groups) = 0.012" in text  # the test and what it compares
+    assert "HR treated vs control 0.45 (95% CI 0.30–0.67)" in text  # the HR's direction
+    labelled = figures.km_figure(comp, labels={"treated": "Resected", "control": "Not resected"})
+    assert "HR resected vs not resected 0.45" in " ".join(a.text for a in labelled.layout.annotations)
+    unmatched = figures.km_figure(SimpleNamespace(**{**vars(comp), "label": "unmatched"}))
+    assert "Log-rank P (all patients) = 0.012" in " ".join(a.text for a in unmatched.layout.annotations)
+
+
+def test_km_caption_explains_the_diamonds_and_the_median_lines(comp):
+    key = next(a.text for a in figures.km_figure(comp, horizon_marks=(1, 5)).layout.annotations if a.name == "key")
+    assert "survival at 1 year and 5 years with its 95% CI" in key and "median" in key
+    bare = figures.km_figure(comp, show_median=False)
+    assert not [a for a in bare.layout.annotations if a.name == "key"]  # nothing drawn, nothing explained
 
 
 def test_horizon_marks_and_median_lines(comp):
@@ -264,9 +275,17 @@ def test_summary_slide_holds_the_key_numbers(comp):
     fig = figures.summary_slide(_fake_result(comp))
     assert figures.export_size(fig) == (1920, 1080)
     text = " ".join(a.text for a in fig.layout.annotations)
-    assert "<b>0.45</b>" in text and "0.30–0.67" in text and "P = 0.012" in text
+    assert "<b>0.45</b>" in text and "0.30–0.67" in text
+    assert "HR primary tumour resected vs not resected, matched cohort" in text  # the HR's direction
+    assert "Log-rank P (matched groups) = 0.012 (primary)" in text
+    assert "secondary" not in text  # no stratified test in this result
+    strat = figures.summary_slide(SimpleNamespace(**vars(_fake_result(comp)),
+                                                  logrank_pair_stratified=SimpleNamespace(p=0.0061)))
+    assert "stratified on matched sets P = 0.006 (secondary)" in " ".join(a.text for a in strat.layout.annotations)
     assert "Matched pairs: <b>70</b>" in text
-    assert "0.120" in text and "size: >50" in text  # largest |SMD| after matching
+    assert "Balance: 1 of 4 levels above 0.10 (largest 0.12, size >50)" in text
+    assert "◆ with bars: survival at 5 years" in text and "median survival" in text
+    assert "In 70 matched pairs, 5-year overall survival was" in fig.layout.title.text
     assert "residual confounding" in text and "Synthetic" not in text
     table = next(t for t in fig.data if t.type == "table")
     five = comp.km_treated.survival_at([5])["surv"].iloc[0]
@@ -275,6 +294,7 @@ def test_summary_slide_holds_the_key_numbers(comp):
     assert len(_roles(fig, "risk")) == 2 and len(_roles(fig, "km")) == 2
     synth = figures.summary_slide(_fake_result(comp, synthetic=True))
     assert "Synthetic" in " ".join(a.text for a in synth.layout.annotations)
+    assert [a.text for a in synth.layout.annotations if a.name == "synthetic"] == ["Synthetic demonstration data"]
 
 
 # --------------------------------------------------------------------------- helpers
@@ -285,8 +305,10 @@ def test_p_value_format(p, text):
 
 
 def test_pretty_variable_names():
-    assert pretty_variable("age_group=>=70") == "age group: ≥70"
-    assert pretty_variable("primary_size_cm") == "primary size cm"
+    assert pretty_variable("age_group=>=70") == "age: ≥70"
+    assert pretty_variable("liver_mets_group_001=>=10", sep=" ") == "liver metastases ≥10"
+    assert pretty_variable("primary_size_cm") == "primary tumour size (cm)"
+    assert pretty_variable("my_own_var=<=3") == "my own var: ≤3"
 
 
 def test_tick_step_every_one_or_two_years():
@@ -304,7 +326,7 @@ def test_forest_plot_reads_the_cox_models_table_with_reference_rows():
     assert any("Treated vs control" in lab for lab in labels)
     assert list(_roles(fig, "hr")[0].x) == pytest.approx([0.5, 2.0, 1.01])
 def test_study_suffix_dropped():
-    assert pretty_variable("who_grade_001=G2") == "who grade: G2"
+    assert pretty_variable("who_grade_001=G2") == "WHO grade: G2"
 
 
 def test_forest_reference_rows_only_for_variables_in_each_model():

@@ -38,7 +38,7 @@ def overlap(result, build_dict) -> go.Figure:
     labels = {**DEFAULT_LABELS, **figures.group_labels(result.settings)}
     nums = figures_balance.overlap_numbers(result.data)
     before = [[p["group"], p["counts"].tolist(), p["n"]] for p in nums["panels"] if p["col"] == 1]
-    key = json.dumps([labels, nums["lo"], nums["hi"], nums["top"], before])
+    key = json.dumps([labels, nums["lo"], nums["hi"], nums["top"], before, figures.is_synthetic(result)])
     d = copy.deepcopy(_base("overlap", key, build_dict))
     notes = {a["yanchor"]: a for a in d["layout"]["annotations"] if a.get("xref") == "x2 domain"}
     for trace, panel in zip(d["data"], nums["panels"]):
@@ -58,7 +58,8 @@ def love(result, build_dict) -> go.Figure:
     threshold = result.settings.balance.threshold
     nums = figures_balance.love_numbers(result.balance, threshold)
     b = nums["table"]
-    key = json.dumps([nums["labels"], b["smd_before"].tolist(), nums["paired"], threshold])
+    key = json.dumps([nums["labels"], b["smd_before"].tolist(), nums["paired"], threshold,
+                      figures.is_synthetic(result)])
     d = copy.deepcopy(_base("love", key, build_dict))
     connector, _, after = d["data"]
     connector["x"] = nums["connector_x"]

@@ -14,6 +14,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from pannet_core.errors import PanNetError
+from pannet_core.figures import text
 from pannet_core.figures.style import (
     BASE_FONT,
     COLORS,
@@ -21,7 +22,6 @@ from pannet_core.figures.style import (
     NEUTRAL,
     apply_base_layout,
     fmt_ci,
-    fmt_p,
     is_number,
     rgba,
     set_export_size,
@@ -215,15 +215,15 @@ def risk_axis_labels(labels: dict[str, str]) -> dict:
 
 
 def stats_text(comparison: Any, *, p_value: float | None = None, p_label: str = "Log-rank",
-               conf_level: float = 0.95) -> str:
-    """``Log-rank P = 0.003<br>HR 0.45 (95% CI 0.31–0.66)`` for a comparison."""
+               conf_level: float = 0.95, labels: dict[str, str] | None = None) -> str:
+    """``Log-rank P (matched groups) = 0.003<br>HR treated vs control 0.45 (95% CI 0.31–0.66)``."""
     p = p_value if p_value is not None else getattr(comparison.logrank, "p", None)
-    lines = [f"{p_label} {fmt_p(p)}"]
+    label = getattr(comparison, "label", None)
+    scope = text.SCOPES.get(label, label) if label else None
+    lines = [text.labelled_p(p, p_label, scope)]
     cox = getattr(comparison, "cox", None)
     if cox is not None and len(cox.table):
-        row = cox.table.iloc[0]
-        lines.append(f"HR {fmt_num2(row['hr'])} "
-                     f"({conf_level * 100:g}% CI {fmt_num2(row['lower'])}–{fmt_num2(row['upper'])})")
+        lines.append(text.hr_phrase(cox.table, {**DEFAULT_LABELS, **(labels or {})}, conf_level))
     return "<br>".join(lines)
 
 
@@ -278,18 +278,24 @@ def km_figure(comparison: Any, *, title: str | None = None, show_ci: bool = True
     add_km_traces(fig, comparison, labels=labels, xaxis="x", yaxis="y", risk_xaxis="x2", risk_yaxis="y2", times=times,
                   show_ci=show_ci, show_median=show_median, horizon_marks=horizon_marks, conf_level=conf_level)
     apply_km_axes(fig, times=times, end=end, endpoint=endpoint, time_label=time_label, labels=labels)
-    fig.add_annotation(text=stats_text(comparison, p_value=p_value, p_label=p_label, conf_level=conf_level),
+    fig.add_annotation(text=stats_text(comparison, p_value=p_value, p_label=p_label, conf_level=conf_level,
+                                       labels=labels),
                        xref="x domain", yref="y domain", x=0.02, y=0.04, xanchor="left", yanchor="bottom",
                        align="left", showarrow=False, font=dict(size=BASE_FONT + 2),
                        bgcolor="rgba(255,255,255,0.85)", name="stats")
     fig.add_annotation(text="<b>Number at risk</b>", xref="paper", yref="y2 domain", x=0, y=1.0,
                        xanchor="left", yanchor="bottom", showarrow=False, font=dict(size=BASE_FONT),
                        name="risk_title", yshift=6)
+    key = text.km_key(horizon_marks, conf_level, show_median)
+    if key:
+        fig.add_annotation(text=key, xref="paper", yref="paper", x=0, y=0, xanchor="left", yanchor="top",
+                           yshift=-10, showarrow=False, font=dict(size=BASE_FONT - 4, color=NEUTRAL["muted"]),
+                           name="key")
     apply_base_layout(fig,
         title=dict(text=title or "", font=dict(size=BASE_FONT + 6), x=0.01, xanchor="left"),
         legend=dict(orientation="h", x=0, xanchor="left", y=1.0, yanchor="bottom", font=dict(size=BASE_FONT),
                     bgcolor="rgba(255,255,255,0)", traceorder="normal"),
-        margin=dict(l=90, r=40, t=110 if title else 70, b=40),
+        margin=dict(l=90, r=40, t=110 if title else 70, b=50),
         hovermode="closest")
     return set_export_size(fig, 1600, 1000)
 

@@ -89,20 +89,42 @@ def fmt_ci(est: Any, lo: Any, hi: Any, digits: int = 2, scale: float = 1.0, unit
     return f"{one(est)} ({one(lo)}–{one(hi)})"
 
 
+# human names of the usual covariates (study suffixes such as ``_001`` are dropped first)
+VARIABLE_NAMES = {
+    "age": "age", "age_group": "age", "sex": "sex", "functioning": "functioning tumour",
+    "calendar_year": "calendar year", "calendar_period": "calendar period", "time_period": "time period",
+    "charlson": "Charlson index", "charlson_group": "Charlson index",
+    "primary_size_cm": "primary tumour size (cm)", "primary_size_group": "primary tumour size (cm)",
+    "liver_mets_n": "liver metastases", "liver_mets_group": "liver metastases",
+    "liver_met_max_cm": "largest liver metastasis (cm)", "liver_met_size_group": "largest liver metastasis (cm)",
+    "extra_abdominal_mets": "extra-abdominal metastases", "extrahepatic_mets": "extrahepatic metastases",
+    "who_grade": "WHO grade", "cga_group": "chromogranin A", "hereditary": "genetics", "ki67": "Ki-67 index (%)",
+}
+
+
 def pretty_name(var: str) -> str:
-    """``age_group_001`` -> ``age group`` (study suffixes dropped, underscores as spaces)."""
-    return re.sub(r"_\d{3}$", "", str(var)).replace("_", " ")
+    """``liver_mets_group_001`` -> ``liver metastases``; unknown names: ``my_var`` -> ``my var``."""
+    base = re.sub(r"_\d{3}$", "", str(var))
+    return VARIABLE_NAMES.get(base, base.replace("_", " "))
 
 
-def pretty_variable(name: str) -> str:
-    """``size=<=20`` -> ``size: ≤20``; ``age_group`` -> ``age group``."""
+def pretty_level(level: str) -> str:
+    """A level as displayed everywhere (Table 1, love plot, slide): ``>=70`` -> ``≥70``, ``<=20`` -> ``≤20``."""
+    return str(level).replace(">=", "≥").replace("<=", "≤")
+
+
+def uk_spelling(text: str) -> str:
+    """One spelling on screen: ``tumour`` (labels taken from the papers may say ``tumor``)."""
+    return re.sub(r"\b([Tt])umor", r"\1umour", str(text))
+
+
+def pretty_variable(name: str, sep: str = ": ") -> str:
+    """``size=<=20`` -> ``size: ≤20``; ``age_group`` -> ``age`` (``sep`` between name and level)."""
     text = str(name)
     if "=" in text:
         var, level = text.split("=", 1)
-        text = f"{pretty_name(var)}: {level}"
-    else:
-        text = pretty_name(text)
-    return text.replace(">=", "≥").replace("<=", "≤")
+        return f"{pretty_name(var)}{sep}{pretty_level(level)}"
+    return pretty_level(pretty_name(text))
 
 
 def base_layout(**extra: Any) -> dict:

@@ -319,11 +319,13 @@ def km_figure_of(result: Any, which: str, *, show_ci: bool = True) -> go.Figure:
     -------
     plotly.graph_objects.Figure
         With the settings' numbers-at-risk times and confidence level, a mark at 5 years (or the
-        last horizon), the group labels and the endpoint, titled by the comparison.
+        last horizon), the group labels and the endpoint, titled by the comparison; with the
+        "Synthetic demonstration data" footer when the result is the demo cohort's.
     """
     from pannet_core import figures
 
-    return figures.km_figure(getattr(result, which), **km_figure_options(result, which, show_ci=show_ci))
+    return figures.mark_synthetic(
+        figures.km_figure(getattr(result, which), **km_figure_options(result, which, show_ci=show_ci)), result)
 
 
 def km_figure_options(result: Any, which: str, *, show_ci: bool = True) -> dict:
@@ -383,6 +385,9 @@ def result_figures(result: Any) -> dict[str, go.Figure]:
     cox_table = getattr(cox_models, "table", cox_models)
     if cox_table is not None and len(cox_table):
         out["forest"] = figures.forest_plot(cox_models, title="Hazard ratios, Cox regression")
+    for stem in ("love_plot", "ps_overlap", "consort", "forest"):  # the KM figures are marked by km_figure_of
+        if stem in out:
+            figures.mark_synthetic(out[stem], result)
     out["summary_slide"] = figures.summary_slide(result)
     return out
 
