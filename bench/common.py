@@ -82,6 +82,16 @@ def timed_process(cmd: list[str], repeat: int = 3, env: dict | None = None) -> d
     return best
 
 
+def best(fn, repeat: int = 3, digits: int = 2) -> float:
+    """The fastest of ``repeat`` calls of ``fn``, in milliseconds."""
+    t = float("inf")
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        t = min(t, time.perf_counter() - t0)
+    return round(1000 * t, digits)
+
+
 def demo_file(k: int) -> Path:
     """The demo cohort at ``--n-scale k`` (written once)."""
     WORK.mkdir(parents=True, exist_ok=True)

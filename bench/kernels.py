@@ -6,7 +6,6 @@ Usage: python bench/kernels.py   -> one JSON line per measurement
 from __future__ import annotations
 
 import json
-import time
 import tracemalloc
 
 from pannet_core.runtime import configure
@@ -15,15 +14,7 @@ configure()  # as the CLI and the dashboard run (one BLAS thread, Arrow's system
 
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
-
-
-def best(fn, repeat=3):
-    t = float("inf")
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        t = min(t, time.perf_counter() - t0)
-    return round(1000 * t, 2)
+from common import best  # noqa: E402
 
 
 def main() -> None:

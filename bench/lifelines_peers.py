@@ -20,18 +20,16 @@ configure()  # one BLAS thread, as the CLI and the dashboard
 
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
+from common import best as _best  # noqa: E402
 
 N = 110_000
 
 
-def best(fn, repeat=5):
-    t = float("inf")
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        t = min(t, time.perf_counter() - t0)
-    return round(1000 * t, 1)
 
+
+
+def best(fn, repeat=5):
+    return _best(fn, repeat, 1)
 
 def main() -> None:
     import lifelines

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # this checkout's pannet_core
@@ -20,16 +19,11 @@ from pannet_core.runtime import configure  # noqa: E402
 configure()  # as the CLI and the dashboard run (one BLAS thread), before numpy loads
 
 import numpy as np  # noqa: E402
+from common import best as _best  # noqa: E402
 
 
 def best(fn, repeat=5):
-    t = float("inf")
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        t = min(t, time.perf_counter() - t0)
-    return round(1000 * t, 2)
-
+    return _best(fn, repeat)
 
 def cohort(n: int, seed: int = 1) -> dict:
     rng = np.random.default_rng(seed)

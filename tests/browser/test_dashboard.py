@@ -142,19 +142,25 @@ def test_report_png_download(page, tmp_path):
     assert path.stat().st_size > 20_000  # a real picture, not an empty canvas
 
 
-def test_nothing_is_fetched_from_outside_the_machine(browser, server_url):
-    """Every request of a whole walk through the pages goes to the local server (no CDN, no fonts, no icons)."""
-    from urllib.parse import urlparse
-
+def _recording_tab(browser, server_url):
+    """A 1280 x 720 tab on the Data page that records the URL of every request it makes."""
     context = browser.new_context(viewport={"width": 1280, "height": 720})
     seen: list[str] = []
     context.on("request", lambda r: seen.append(r.url))
     pg = context.new_page()
     pg.set_default_timeout(60_000)
+    pg.goto(server_url)
+    pg.get_by_role("heading", name="Data", level=1).wait_for()
+    wait_idle(pg)
+    return context, pg, seen
+
+
+def test_nothing_is_fetched_from_outside_the_machine(browser, server_url):
+    """Every request of a whole walk through the pages goes to the local server (no CDN, no fonts, no icons)."""
+    from urllib.parse import urlparse
+
+    context, pg, seen = _recording_tab(browser, server_url)
     try:
-        pg.goto(server_url)
-        pg.wait_for_selector("h1")
-        wait_idle(pg)
         for _, link, title in PAGES[1:]:
             goto(pg, link, title)
     finally:
@@ -254,15 +260,8 @@ def test_hostile_ids_and_headers_fetch_nothing(browser, server_url, tmp_path):
     frame["![h](http://203.0.113.9/h.png)"] = 1
     path = tmp_path / "hostile.csv"
     frame.to_csv(path, index=False)
-    context = browser.new_context(viewport={"width": 1280, "height": 720})
-    seen: list[str] = []
-    context.on("request", lambda r: seen.append(r.url))
-    pg = context.new_page()
-    pg.set_default_timeout(60_000)
+    context, pg, seen = _recording_tab(browser, server_url)
     try:
-        pg.goto(server_url)
-        pg.get_by_role("heading", name="Data", level=1).wait_for()
-        wait_idle(pg)
         pg.locator('[data-testid="stFileUploader"] input[type="file"]').first.set_input_files(str(path))
         pg.locator('[data-testid="stSidebar"]').get_by_text("hostile.csv", exact=False).wait_for()
         wait_idle(pg)
