@@ -1,4 +1,4 @@
-"""Timings of the robustness kernels (issue 18) at demo size (~200 patients) and at 26,578 patients.
+"""Timings of the robustness kernels at demo size (~200 patients) and at 26,578 patients.
 
 Target: each kernel at most 100 ms at demo size.  Synthetic cohorts: exponential times in years,
 ~60 % events, ~30 % treated with a treatment time inside the follow-up; the matched-sample kernels

@@ -1,4 +1,4 @@
-"""Timing of the specification panel (``robustness`` rows, issue 18) and of stage 3 with the robustness blocks.
+"""Timing of the specification panel (``robustness`` rows) and of stage 3 with the robustness blocks.
 
 Targets: the full panel (7 calipers x 12 orders = 84 re-matches with HRs) at most 1 s at demo size
 and at most 10 s at 26,578 analysed patients (``--n-scale 137``).  The propensity model is fitted
