@@ -362,9 +362,7 @@ def _expand_matched(data: pd.DataFrame, mres) -> pd.DataFrame:
     t_once[np.unique(codes, return_index=True)[1]] = True
     rows = np.concatenate([t_rows[t_once], c_rows])
     sets = np.concatenate([first_pair[t_once], first_pair])
-    out = data.iloc[rows]  # a new frame: setting its pair column leaves data alone
-    out["pair"] = sets
-    return out.reset_index(drop=True)
+    return data.iloc[rows].assign(pair=sets).reset_index(drop=True)
 
 
 def _pannet_extras(settings: Settings, prepared: Prepared, data: pd.DataFrame, matched_rows: pd.DataFrame,

@@ -257,6 +257,5 @@ def build_analysis(frame: pd.DataFrame, comparison: str, endpoint: str = "os",
     bad = (reason != "").to_numpy()
     excluded = pd.DataFrame({"patient_id": ids_where(df["patient_id"], bad), "step": STEP,
                              "reason": reason.to_numpy()[bad]})
-    analysis = df.loc[~bad]
-    analysis["event"] = analysis["event"].astype("int64")
+    analysis = df.loc[~bad].assign(event=lambda d: d["event"].astype("int64"))
     return TimeZeroResult(analysis=analysis, excluded=excluded, warnings=warnings)
