@@ -274,11 +274,8 @@ def analyse(settings: Settings, prepared: Prepared, fit: "_propensity.Propensity
                              weights=data["weight"].to_numpy())
     unmatched = compare(frame, settings, "unmatched")
     matched_rows = _expand_matched(data, mres)  # one row per set membership
-    weighted = m.ratio != 1 or m.replace
-    # one row per distinct matched patient: without replacement every membership is a distinct patient
-    patients = matched_rows.loc[~matched_rows["patient_id"].duplicated().to_numpy()] if m.replace else matched_rows
-    cluster = _cluster(patients, m.replace)
-    weights = patients["weight"].to_numpy(dtype=float) if weighted else None
+    patients, cluster, weights = _matched_sample(matched_rows, m)
+    weighted = weights is not None
     matched = compare(patients, settings, "matched", cluster=cluster, weights=weights)
     m_time, m_event = analysed_time_event(patients, settings)  # as the matched Cox model uses them
     cox_row = matched.cox.table.iloc[0]
@@ -320,18 +317,22 @@ def matched_robust_cox(settings: Settings, frame: pd.DataFrame, mres) -> "_cox.C
     md = mres.data
     data = frame[["patient_id", "treated", "time", "event"]].assign(
         pair=md["pair"].to_numpy(), weight=md["weight"].to_numpy(), matched=md["matched"].to_numpy(dtype=bool))
-    m = settings.matching
-    rows = _expand_matched(data, mres)
-    patients = rows.loc[~rows["patient_id"].duplicated().to_numpy()] if m.replace else rows
+    patients, cluster, weights = _matched_sample(_expand_matched(data, mres), settings.matching)
     time, event = analysed_time_event(patients, settings)
     treated = patients["treated"].to_numpy(dtype=bool)
     if treated.all() or not treated.any() or event.sum() == 0:
         raise PanNetError("The matched sample has one group only or no event.", "Widen the caliper.")
     x = pd.DataFrame({"treated": treated.astype(float)})
-    cluster = _cluster(patients, m.replace)
-    if m.ratio != 1 or m.replace:  # the weighted branch of compare()
-        return _cox.coxph(time, event, x, cluster=cluster, weights=patients["weight"].to_numpy(dtype=float))
-    return _cox.coxph(time, event, x, cluster=cluster)
+    return _cox.coxph(time, event, x, cluster=cluster, weights=weights)
+
+
+def _matched_sample(matched_rows: pd.DataFrame, m) -> tuple[pd.DataFrame, np.ndarray, np.ndarray | None]:
+    """One row per distinct matched patient, its robust-variance cluster and its weights (None for 1:1
+    without replacement, where the analyses are the unweighted ones)."""
+    # without replacement every set membership is a distinct patient
+    patients = matched_rows.loc[~matched_rows["patient_id"].duplicated().to_numpy()] if m.replace else matched_rows
+    weights = patients["weight"].to_numpy(dtype=float) if (m.ratio != 1 or m.replace) else None
+    return patients, _cluster(patients, m.replace), weights
 
 
 def _cluster(patients: pd.DataFrame, replace: bool) -> np.ndarray:

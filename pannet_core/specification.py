@@ -4,7 +4,7 @@ The propensity model is fitted once (the ``fit`` given); each row re-runs the
 matching and the matched robust Cox model with one caliper and one order, the
 other settings as configured.  This is many re-matches, so it is not part of
 :func:`pannet_core.pipeline.analyse` (which the dashboard re-runs on every
-slider move): the CLI ``run`` calls :func:`robustness_rows` once, and the
+slider move): ``run --robustness`` calls :func:`robustness_rows` once, and the
 dashboard's Robustness page is to call it on demand (cached on the settings).
 """
 from __future__ import annotations
